@@ -1,0 +1,74 @@
+//! # kyvm-engine
+//!
+//! The evaluation half of kyvm: the document model, the instruction set, the immutable
+//! [`Program`], the [`vm`] that runs it, and the built-in checks Kyverno policies need
+//! (wildcards, operators, quantities, durations). No YAML, no HTTP, no CLI: the compiler
+//! crate turns policies into a `Program`, the server crate feeds requests in.
+//!
+//! ```text
+//!  JSON bytes ──json──► Value (arena) ──Request──► vm::evaluate(Program) ──► Evaluation
+//! ```
+//!
+//! Pipeline stages, in module order:
+//! - [`document`], [`json`]: the arena document and its decoder.
+//! - [`request`]: the admission facts rules match on.
+//! - [`wildcard`], [`quantity`], [`duration`], [`gofmt`], [`matcher`]: value checks.
+//! - [`matching`]: `match`/`exclude` and the kind dispatch table.
+//! - [`ids`], [`inst`], [`program`]: the compiled form; [`disasm`] prints it.
+//! - [`vm`], [`scratch`], [`verdict`]: evaluation and its results.
+//!
+//! The engine must not panic on any input. The lint wall below forbids the usual ways to
+//! panic in non-test code; every loop over input is bounded by [`Limits`].
+//!
+//! ## Dependencies
+//! - `bumpalo`: the per-request arena (documents, frames and messages are bump-allocated
+//!   and freed together, so the pass path never touches the global heap).
+//! - `ahash`: the kind dispatch table's hash map (fast, DoS-resistant hashing).
+//! - `smallvec`: small inline collections in the compiled tables.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable
+    )
+)]
+#![warn(missing_debug_implementations)]
+
+pub mod disasm;
+pub mod document;
+pub mod duration;
+pub mod gofmt;
+pub mod ids;
+pub mod inst;
+pub mod json;
+pub mod limits;
+pub mod matcher;
+pub mod matching;
+pub mod program;
+pub mod quantity;
+pub mod request;
+pub mod scratch;
+pub mod verdict;
+pub mod vm;
+pub mod wildcard;
+
+pub use document::{Member, Value};
+pub use limits::Limits;
+pub use program::Program;
+pub use request::{Operation, Request};
+pub use scratch::Scratch;
+pub use verdict::{EngineError, Evaluation, RuleResult, RuleStatus};
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn program_is_shareable_across_threads() {
+        assert_send_sync::<crate::Program>();
+    }
+}
