@@ -16,26 +16,13 @@ pub fn disassemble(program: &Program) -> String {
     let mut out = String::new();
     for (rule_index, rule) in program.rules.iter().enumerate() {
         let policy = program.policy(rule.policy);
-        let end = program
-            .rules
-            .get(rule_index + 1)
-            .map_or(program.code.len(), |r| r.entry.index());
+        let end = program.rules.get(rule_index + 1).map_or(program.code.len(), |r| r.entry.index());
         if policy.is_some_and(|p| p.first_rule as usize == rule_index) {
             if let Some(p) = policy {
-                let _ = writeln!(
-                    out,
-                    "; policy {} (applyRules: {:?}, background: {})",
-                    p.name, p.apply_rules, p.background
-                );
+                let _ = writeln!(out, "; policy {} (applyRules: {:?}, background: {})", p.name, p.apply_rules, p.background);
             }
         }
-        let _ = write!(
-            out,
-            "; rule {} [{}, {}]",
-            rule.name,
-            rule.kind.as_str(),
-            rule.action.as_str()
-        );
+        let _ = write!(out, "; rule {} [{}, {}]", rule.name, rule.kind.as_str(), rule.action.as_str());
         if let Some(origin) = &rule.autogen {
             let _ = write!(out, " autogen from {}", origin.rule);
         }
@@ -47,16 +34,8 @@ pub fn disassemble(program: &Program) -> String {
             let Some(inst) = program.code.get(addr) else {
                 break;
             };
-            let mut line = format!(
-                "{addr:05}  {:<20}{}",
-                inst.mnemonic(),
-                operands(program, inst)
-            );
-            if let Some(span) = program
-                .code_spans
-                .get(addr)
-                .and_then(|&i| program.spans.get(i as usize))
-            {
+            let mut line = format!("{addr:05}  {:<20}{}", inst.mnemonic(), operands(program, inst));
+            if let Some(span) = program.code_spans.get(addr).and_then(|&i| program.spans.get(i as usize)) {
                 if !span.path.is_empty() {
                     while line.len() < 72 {
                         line.push(' ');
@@ -77,10 +56,7 @@ fn describe_match(spec: &MatchSpec) -> String {
             FilterSet::Any(f) | FilterSet::All(f) => f.iter().collect(),
             FilterSet::Single(f) => vec![f],
         };
-        let names: Vec<&str> = filters
-            .iter()
-            .flat_map(|f| f.kinds.iter().map(|k| &*k.text))
-            .collect();
+        let names: Vec<&str> = filters.iter().flat_map(|f| f.kinds.iter().map(|k| &*k.text)).collect();
         if names.is_empty() {
             "*".into()
         } else {
@@ -95,9 +71,7 @@ fn describe_match(spec: &MatchSpec) -> String {
 }
 
 fn string(program: &Program, id: StrId) -> String {
-    program
-        .string(id)
-        .map_or_else(|| format!("<bad string {id}>"), |s| format!("{s:?}"))
+    program.string(id).map_or_else(|| format!("<bad string {id}>"), |s| format!("{s:?}"))
 }
 
 fn key(program: &Program, id: KeyId) -> String {
@@ -109,29 +83,18 @@ fn key(program: &Program, id: KeyId) -> String {
 }
 
 fn pattern(program: &Program, id: PatternId) -> String {
-    program
-        .patterns
-        .get(id.index())
-        .map_or_else(|| format!("<bad pattern {id}>"), |p| p.to_string())
+    program.patterns.get(id.index()).map_or_else(|| format!("<bad pattern {id}>"), |p| p.to_string())
 }
 
 fn rule(program: &Program, id: RuleId) -> String {
-    program
-        .rule(id)
-        .map_or_else(|| format!("<bad rule {id}>"), |r| r.name.to_string())
+    program.rule(id).map_or_else(|| format!("<bad rule {id}>"), |r| r.name.to_string())
 }
 
 fn operands(program: &Program, inst: &Inst) -> String {
     match *inst {
         Inst::CheckMatch { spec } => format!("#{spec}"),
-        Inst::BeginPattern
-        | Inst::End
-        | Inst::Leave
-        | Inst::ForEachStart
-        | Inst::ForEachApplied => String::new(),
-        Inst::PatternPassed { rule: r }
-        | Inst::PatternFailed { rule: r }
-        | Inst::AnyPatternDone { rule: r } => rule(program, r),
+        Inst::BeginPattern | Inst::End | Inst::Leave | Inst::ForEachStart | Inst::ForEachApplied => String::new(),
+        Inst::PatternPassed { rule: r } | Inst::PatternFailed { rule: r } | Inst::AnyPatternDone { rule: r } => rule(program, r),
         Inst::AnyPatternPassed { rule: r, index } => format!("{} [{index}]", rule(program, r)),
         Inst::AnyPatternFailed { index } => format!("[{index}]"),
         Inst::RuleError { rule: r, message } => {
@@ -143,40 +106,19 @@ fn operands(program: &Program, inst: &Inst) -> String {
             format!("fault->{on_fault}")
         }
         Inst::ExpectMinLen { len, on_fault } => format!("{len} fault->{on_fault}"),
-        Inst::CheckValue {
-            pattern: p,
-            on_fault,
-        } => format!("{} fault->{on_fault}", pattern(program, p)),
-        Inst::CheckField {
-            key: k,
-            pattern: p,
-            on_fault,
-        } => format!(
-            "{} {} fault->{on_fault}",
-            key(program, k),
-            pattern(program, p)
-        ),
-        Inst::RequireField { key: k, on_fault }
-        | Inst::SkipIfAbsent { key: k, on_fault }
-        | Inst::FailIfPresent { key: k, on_fault } => {
+        Inst::CheckValue { pattern: p, on_fault } => format!("{} fault->{on_fault}", pattern(program, p)),
+        Inst::CheckField { key: k, pattern: p, on_fault } => format!("{} {} fault->{on_fault}", key(program, k), pattern(program, p)),
+        Inst::RequireField { key: k, on_fault } | Inst::SkipIfAbsent { key: k, on_fault } | Inst::FailIfPresent { key: k, on_fault } => {
             format!("{} fault->{on_fault}", key(program, k))
         }
         Inst::NoteAnchor { slot, key: k } => format!("slot{slot} {}", string(program, k)),
         Inst::JumpIfAbsent { key: k, target } => format!("{} ->{target}", key(program, k)),
-        Inst::Raise {
-            kind,
-            reason,
-            on_fault,
-        } => format!("{} ({}) fault->{on_fault}", kind.name(), reason.describe()),
+        Inst::Raise { kind, reason, on_fault } => format!("{} ({}) fault->{on_fault}", kind.name(), reason.describe()),
         Inst::Convert { kind, on_fault } => format!("{} fault->{on_fault}", kind.name()),
         Inst::Retry { depth, target } => format!("depth={depth} ->{target}"),
         Inst::Jump { target } => format!("->{target}"),
         Inst::ForEachNext { done } => format!("done->{done}"),
-        Inst::ForEachCatch {
-            depth,
-            next,
-            on_fault,
-        } => format!("depth={depth} skip->{next} fault->{on_fault}"),
+        Inst::ForEachCatch { depth, next, on_fault } => format!("depth={depth} skip->{next} fault->{on_fault}"),
         Inst::ForEachEnd { on_fault } => format!("fault->{on_fault}"),
     }
 }

@@ -163,10 +163,7 @@ mod tests {
 
     #[test]
     fn get_distinguishes_null_member_from_absent() {
-        let members = [Member {
-            key: "a",
-            value: Value::Null,
-        }];
+        let members = [Member { key: "a", value: Value::Null }];
         let v = Value::Object(&members);
         assert_eq!(v.get("a"), Some(Value::Null));
         assert_eq!(v.get("b"), None);
@@ -177,13 +174,7 @@ mod tests {
     #[test]
     fn display_is_json() {
         let items = [Value::Int(1), Value::Float(0.5), Value::Str("a\"b")];
-        let members = [Member {
-            key: "k",
-            value: Value::Array(&items),
-        }];
-        assert_eq!(
-            Value::Object(&members).to_string(),
-            r#"{"k":[1,0.5,"a\"b"]}"#
-        );
+        let members = [Member { key: "k", value: Value::Array(&items) }];
+        assert_eq!(Value::Object(&members).to_string(), r#"{"k":[1,0.5,"a\"b"]}"#);
     }
 }

@@ -53,17 +53,11 @@ pub struct StackStr<const N: usize> {
 
 impl<const N: usize> StackStr<N> {
     pub fn new() -> Self {
-        StackStr {
-            buf: [0; N],
-            len: 0,
-        }
+        StackStr { buf: [0; N], len: 0 }
     }
 
     pub fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.get(..self.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
     }
 }
 

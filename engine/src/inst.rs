@@ -76,11 +76,7 @@ pub enum Inst {
     CheckValue { pattern: PatternId, on_fault: Addr },
     /// `EnterField key; CheckValue; Leave` in one step, faulting at the member's path.
     /// Emitted for a plain map key whose pattern is a scalar (the common case).
-    CheckField {
-        key: KeyId,
-        pattern: PatternId,
-        on_fault: Addr,
-    },
+    CheckField { key: KeyId, pattern: PatternId, on_fault: Addr },
     /// Faults (`Fail`, at the current path) unless member `key` is present and not null.
     /// Emitted for `key: "*"`.
     RequireField { key: KeyId, on_fault: Addr },
@@ -99,11 +95,7 @@ pub enum Inst {
     FailIfPresent { key: KeyId, on_fault: Addr },
     /// Raises a fault unconditionally. Emitted for patterns Kyverno rejects when it meets
     /// them at run time (an empty list pattern, an existence anchor over a non-list).
-    Raise {
-        kind: FaultKind,
-        reason: Reason,
-        on_fault: Addr,
-    },
+    Raise { kind: FaultKind, reason: Reason, on_fault: Addr },
     /// Handler: re-raises the pending fault as `kind` and jumps on. Emitted after the body
     /// of a conditional anchor (`ConditionalSkip`) and a global anchor (`GlobalSkip`).
     Convert { kind: FaultKind, on_fault: Addr },
@@ -123,11 +115,7 @@ pub enum Inst {
     ForEachApplied,
     /// Handler inside a loop: a skip fault is dropped (frames restored to `depth`, the
     /// element counted as skipped, jump to `next`); any other fault goes on to `on_fault`.
-    ForEachCatch {
-        depth: u32,
-        next: Addr,
-        on_fault: Addr,
-    },
+    ForEachCatch { depth: u32, next: Addr, on_fault: Addr },
     /// After a loop: faults (`ArraySkip`) when no element applied and some were skipped,
     /// which is how conditional anchors inside list elements skip the whole rule.
     ForEachEnd { on_fault: Addr },
@@ -152,10 +140,7 @@ pub enum FaultKind {
 
 impl FaultKind {
     pub fn is_skip(self) -> bool {
-        matches!(
-            self,
-            FaultKind::ConditionalSkip | FaultKind::GlobalSkip | FaultKind::ArraySkip
-        )
+        matches!(self, FaultKind::ConditionalSkip | FaultKind::GlobalSkip | FaultKind::ArraySkip)
     }
 
     pub fn name(self) -> &'static str {
@@ -189,20 +174,12 @@ pub enum Reason {
 impl Reason {
     pub fn describe(self) -> &'static str {
         match self {
-            Reason::ExpectedObject => {
-                "pattern and resource have different structures: expected an object"
-            }
-            Reason::ExpectedArray => {
-                "pattern and resource have different structures: expected a list"
-            }
+            Reason::ExpectedObject => "pattern and resource have different structures: expected an object",
+            Reason::ExpectedArray => "pattern and resource have different structures: expected a list",
             Reason::ValueMismatch => "resource value does not match the pattern",
             Reason::FieldMissing => "field is not present",
-            Reason::NegatedFieldPresent => {
-                "negation anchor matched in resource: field is not allowed"
-            }
-            Reason::ConditionalFieldMissing => {
-                "conditional anchor key doesn't exist in the resource"
-            }
+            Reason::NegatedFieldPresent => "negation anchor matched in resource: field is not allowed",
+            Reason::ConditionalFieldMissing => "conditional anchor key doesn't exist in the resource",
             Reason::ExistenceNotFound => "existence anchor validation failed",
             Reason::ExistenceNotList => "existence anchor ^() can be used only on a list",
             Reason::EmptyListPattern => "pattern list is empty",

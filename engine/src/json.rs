@@ -63,33 +63,15 @@ impl core::fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// Decodes one JSON document into `arena`.
-pub fn decode<'a>(
-    input: &'a [u8],
-    arena: &'a Bump,
-    limits: &Limits,
-) -> Result<Value<'a>, DecodeError> {
+pub fn decode<'a>(input: &'a [u8], arena: &'a Bump, limits: &Limits) -> Result<Value<'a>, DecodeError> {
     if input.len() > limits.max_document_bytes {
-        return Err(DecodeError {
-            kind: DecodeErrorKind::TooLarge,
-            offset: limits.max_document_bytes,
-        });
+        return Err(DecodeError { kind: DecodeErrorKind::TooLarge, offset: limits.max_document_bytes });
     }
     let text = match core::str::from_utf8(input) {
         Ok(t) => t,
-        Err(e) => {
-            return Err(DecodeError {
-                kind: DecodeErrorKind::InvalidUtf8,
-                offset: e.valid_up_to(),
-            })
-        }
+        Err(e) => return Err(DecodeError { kind: DecodeErrorKind::InvalidUtf8, offset: e.valid_up_to() }),
     };
-    let mut parser = Parser {
-        text,
-        bytes: input,
-        pos: 0,
-        arena,
-        max_depth: limits.max_depth,
-    };
+    let mut parser = Parser { text, bytes: input, pos: 0, arena, max_depth: limits.max_depth };
     parser.skip_ws();
     let value = parser.value(0)?;
     parser.skip_ws();
@@ -109,10 +91,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn error(&self, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError {
-            kind,
-            offset: self.pos,
-        }
+        DecodeError { kind, offset: self.pos }
     }
 
     #[inline]
@@ -234,10 +213,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
                 Some(b'"') => {
-                    let s = self
-                        .text
-                        .get(start..self.pos)
-                        .ok_or_else(|| self.error(DecodeErrorKind::InvalidUtf8))?;
+                    let s = self.text.get(start..self.pos).ok_or_else(|| self.error(DecodeErrorKind::InvalidUtf8))?;
                     self.pos += 1;
                     return Ok(s);
                 }
@@ -300,13 +276,11 @@ impl<'a> Parser<'a> {
                         return Err(self.error(DecodeErrorKind::InvalidEscape));
                     }
                     let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                    char::from_u32(code)
-                        .ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?
+                    char::from_u32(code).ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?
                 } else if (0xDC00..0xE000).contains(&first) {
                     return Err(self.error(DecodeErrorKind::InvalidEscape));
                 } else {
-                    char::from_u32(first)
-                        .ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?
+                    char::from_u32(first).ok_or_else(|| self.error(DecodeErrorKind::InvalidEscape))?
                 }
             }
             _ => return Err(self.error(DecodeErrorKind::InvalidEscape)),
@@ -316,10 +290,7 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, DecodeError> {
-        let digits = self
-            .bytes
-            .get(self.pos..self.pos + 4)
-            .ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))?;
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.error(DecodeErrorKind::UnexpectedEnd))?;
         let mut v = 0u32;
         for &d in digits {
             let n = match d {
@@ -378,12 +349,7 @@ impl<'a> Parser<'a> {
                 return Ok(Value::Int(i));
             }
         }
-        text.parse::<f64>()
-            .map(Value::Float)
-            .map_err(|_| DecodeError {
-                kind: DecodeErrorKind::InvalidNumber,
-                offset: start,
-            })
+        text.parse::<f64>().map(Value::Float).map_err(|_| DecodeError { kind: DecodeErrorKind::InvalidNumber, offset: start })
     }
 }
 
@@ -393,9 +359,7 @@ mod tests {
 
     fn roundtrip(input: &str) -> String {
         let arena = Bump::new();
-        decode(input.as_bytes(), &arena, &Limits::default())
-            .map(|v| v.to_string())
-            .unwrap_or_else(|e| format!("error: {e}"))
+        decode(input.as_bytes(), &arena, &Limits::default()).map(|v| v.to_string()).unwrap_or_else(|e| format!("error: {e}"))
     }
 
     #[test]
@@ -410,18 +374,12 @@ mod tests {
     fn keeps_integer_versus_float() {
         let arena = Bump::new();
         let v = decode(b"[80, 80.0, 8e1]", &arena, &Limits::default()).unwrap();
-        assert_eq!(
-            v,
-            Value::Array(&[Value::Int(80), Value::Float(80.0), Value::Float(80.0)])
-        );
+        assert_eq!(v, Value::Array(&[Value::Int(80), Value::Float(80.0), Value::Float(80.0)]));
     }
 
     #[test]
     fn unescapes_strings() {
-        assert_eq!(
-            roundtrip(r#""a\"b\\c\u00e9\ud83d\ude00\n""#),
-            "\"a\\\"b\\\\cé😀\\n\""
-        );
+        assert_eq!(roundtrip(r#""a\"b\\c\u00e9\ud83d\ude00\n""#), "\"a\\\"b\\\\cé😀\\n\"");
     }
 
     #[test]
@@ -436,24 +394,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_input() {
-        for bad in [
-            "",
-            "{",
-            "[1,]",
-            "{\"a\" 1}",
-            "01",
-            "1.",
-            "-",
-            "\"\\x\"",
-            "\"\\ud800\"",
-            "[1] x",
-            "tru",
-            "\"a\u{1}\"",
-        ] {
-            assert!(
-                roundtrip(bad).starts_with("error"),
-                "{bad:?} should not decode"
-            );
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "\"\\x\"", "\"\\ud800\"", "[1] x", "tru", "\"a\u{1}\""] {
+            assert!(roundtrip(bad).starts_with("error"), "{bad:?} should not decode");
         }
     }
 

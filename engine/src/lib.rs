@@ -26,16 +26,7 @@
 //! - `ahash`: the kind dispatch table's hash map (fast, DoS-resistant hashing).
 //! - `smallvec`: small inline collections in the compiled tables.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable
-    )
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable))]
 #![warn(missing_debug_implementations)]
 
 pub mod disasm;

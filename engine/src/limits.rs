@@ -22,10 +22,6 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_depth: 128,
-            max_document_bytes: 16 << 20,
-            max_steps: 10_000_000,
-        }
+        Limits { max_depth: 128, max_document_bytes: 16 << 20, max_steps: 10_000_000 }
     }
 }

@@ -99,12 +99,7 @@ pub struct Operand {
 
 impl Operand {
     pub fn new(text: &str) -> Operand {
-        Operand {
-            text: text.into(),
-            duration: duration::parse(text),
-            quantity: Quantity::parse(text),
-            glob: Glob::new(text),
-        }
+        Operand { text: text.into(), duration: duration::parse(text), quantity: Quantity::parse(text), glob: Glob::new(text) }
     }
 }
 
@@ -139,9 +134,7 @@ impl StringPattern {
                 return true;
             }
         }
-        self.alternatives
-            .iter()
-            .any(|all| all.iter().all(|t| t.matches(value)))
+        self.alternatives.iter().any(|all| all.iter().all(|t| t.matches(value)))
     }
 }
 
@@ -149,12 +142,8 @@ impl Term {
     pub fn matches(&self, value: &Value<'_>) -> bool {
         match self {
             Term::Compare { op, operand } => compare(value, *op, operand),
-            Term::InRange { lo, hi } => {
-                compare(value, Op::GreaterEqual, lo) && compare(value, Op::LessEqual, hi)
-            }
-            Term::NotInRange { lo, hi } => {
-                compare(value, Op::Less, lo) || compare(value, Op::Greater, hi)
-            }
+            Term::InRange { lo, hi } => compare(value, Op::GreaterEqual, lo) && compare(value, Op::LessEqual, hi),
+            Term::NotInRange { lo, hi } => compare(value, Op::Less, lo) || compare(value, Op::Greater, hi),
         }
     }
 }
@@ -196,10 +185,7 @@ fn compare(value: &Value<'_>, op: Op, operand: &Operand) -> bool {
 
 /// Kyverno's `convertNumberToString`: how a value is read as a duration or quantity.
 /// `null` reads as `"0"`; floats print with six decimals.
-fn number_to_string<'r, 'a: 'r, const N: usize>(
-    value: &Value<'a>,
-    buf: &'r mut StackStr<N>,
-) -> Option<&'r str> {
+fn number_to_string<'r, 'a: 'r, const N: usize>(value: &Value<'a>, buf: &'r mut StackStr<N>) -> Option<&'r str> {
     match value {
         Value::Null => Some("0"),
         Value::Str(s) => Some(s),
@@ -217,10 +203,7 @@ fn number_to_string<'r, 'a: 'r, const N: usize>(
 
 /// How Kyverno formats a value for a wildcard comparison: floats in `%E` form, booleans
 /// as `true`/`false`; `null`, arrays and objects do not compare.
-fn value_to_string<'r, 'a: 'r, const N: usize>(
-    value: &Value<'a>,
-    buf: &'r mut StackStr<N>,
-) -> Option<&'r str> {
+fn value_to_string<'r, 'a: 'r, const N: usize>(value: &Value<'a>, buf: &'r mut StackStr<N>) -> Option<&'r str> {
     match value {
         Value::Str(s) => Some(s),
         Value::Int(i) => {
@@ -240,13 +223,8 @@ fn value_to_string<'r, 'a: 'r, const N: usize>(
 fn parse_go_float(s: &str) -> Option<f64> {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let ok = !body.is_empty()
-        && (body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-            || matches!(
-                body.to_ascii_lowercase().as_str(),
-                "inf" | "infinity" | "nan"
-            ));
+        && (body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            || matches!(body.to_ascii_lowercase().as_str(), "inf" | "infinity" | "nan"));
     if !ok {
         return None;
     }
@@ -280,12 +258,8 @@ impl core::fmt::Display for ValuePattern {
                                 }
                                 write!(f, " {}", operand.glob)?;
                             }
-                            Term::InRange { lo, hi } => {
-                                write!(f, "range {}..={}", lo.text, hi.text)?
-                            }
-                            Term::NotInRange { lo, hi } => {
-                                write!(f, "outside {}..={}", lo.text, hi.text)?
-                            }
+                            Term::InRange { lo, hi } => write!(f, "range {}..={}", lo.text, hi.text)?,
+                            Term::NotInRange { lo, hi } => write!(f, "outside {}..={}", lo.text, hi.text)?,
                         }
                     }
                 }
@@ -300,36 +274,19 @@ mod tests {
     use super::*;
 
     fn cmp(op: Op, text: &str) -> Term {
-        Term::Compare {
-            op,
-            operand: Operand::new(text),
-        }
+        Term::Compare { op, operand: Operand::new(text) }
     }
 
     fn single(t: Term, raw: &str) -> ValuePattern {
-        ValuePattern::Str(StringPattern {
-            raw: raw.into(),
-            alternatives: vec![vec![t]],
-        })
+        ValuePattern::Str(StringPattern { raw: raw.into(), alternatives: vec![vec![t]] })
     }
 
     #[test]
     fn null_pattern_accepts_zero_values() {
-        for v in [
-            Value::Null,
-            Value::Bool(false),
-            Value::Int(0),
-            Value::Float(0.0),
-            Value::Str(""),
-        ] {
+        for v in [Value::Null, Value::Bool(false), Value::Int(0), Value::Float(0.0), Value::Str("")] {
             assert!(ValuePattern::Null.matches(&v), "{v}");
         }
-        for v in [
-            Value::Bool(true),
-            Value::Int(1),
-            Value::Str("x"),
-            Value::Array(&[]),
-        ] {
+        for v in [Value::Bool(true), Value::Int(1), Value::Str("x"), Value::Array(&[])] {
             assert!(!ValuePattern::Null.matches(&v), "{v}");
         }
     }
@@ -379,25 +336,9 @@ mod tests {
 
     #[test]
     fn ranges() {
-        let p = single(
-            Term::InRange {
-                lo: Operand::new("1"),
-                hi: Operand::new("10"),
-            },
-            "1-10",
-        );
-        assert!(
-            p.matches(&Value::Int(1)) && p.matches(&Value::Int(10)) && !p.matches(&Value::Int(11))
-        );
-        let p = single(
-            Term::NotInRange {
-                lo: Operand::new("1"),
-                hi: Operand::new("10"),
-            },
-            "1!-10",
-        );
-        assert!(
-            !p.matches(&Value::Int(5)) && p.matches(&Value::Int(0)) && p.matches(&Value::Int(11))
-        );
+        let p = single(Term::InRange { lo: Operand::new("1"), hi: Operand::new("10") }, "1-10");
+        assert!(p.matches(&Value::Int(1)) && p.matches(&Value::Int(10)) && !p.matches(&Value::Int(11)));
+        let p = single(Term::NotInRange { lo: Operand::new("1"), hi: Operand::new("10") }, "1!-10");
+        assert!(!p.matches(&Value::Int(5)) && p.matches(&Value::Int(0)) && p.matches(&Value::Int(11)));
     }
 }

@@ -108,20 +108,13 @@ impl KindSelector {
             group: Glob::new(g),
             version: Glob::new(v),
             kind: Glob::new(k),
-            subresource: if s.is_empty() {
-                None
-            } else {
-                Some(Glob::new(s))
-            },
+            subresource: if s.is_empty() { None } else { Some(Glob::new(s)) },
             text: text.into(),
         }
     }
 
     pub fn matches(&self, req: &Request<'_>) -> bool {
-        if !(self.group.is_match(req.group)
-            && self.version.is_match(req.version)
-            && self.kind.is_match(req.kind))
-        {
+        if !(self.group.is_match(req.group) && self.version.is_match(req.version) && self.kind.is_match(req.kind)) {
             return false;
         }
         match &self.subresource {
@@ -156,9 +149,7 @@ fn is_version_name(s: &str) -> bool {
     if tail.is_empty() {
         return true;
     }
-    let tail = tail
-        .strip_prefix("alpha")
-        .or_else(|| tail.strip_prefix("beta"));
+    let tail = tail.strip_prefix("alpha").or_else(|| tail.strip_prefix("beta"));
     matches!(tail, Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -188,22 +179,13 @@ impl LabelSelector {
     /// Does the label set (a document object of strings, or `null`) satisfy the selector?
     pub fn matches(&self, labels: Value<'_>) -> bool {
         let members = labels.as_object().unwrap_or(&[]);
-        let label = |key: &str| {
-            members
-                .iter()
-                .find(|m| m.key == key)
-                .and_then(|m| m.value.as_str())
-        };
+        let label = |key: &str| members.iter().find(|m| m.key == key).and_then(|m| m.value.as_str());
         for (key, value) in &self.match_labels {
-            let wild = crate::wildcard::contains_wildcard(key)
-                || crate::wildcard::contains_wildcard(value);
+            let wild = crate::wildcard::contains_wildcard(key) || crate::wildcard::contains_wildcard(value);
             if wild {
-                let any = members.iter().any(|m| {
-                    crate::wildcard::matches(key, m.key)
-                        && m.value
-                            .as_str()
-                            .is_some_and(|v| crate::wildcard::matches(value, v))
-                });
+                let any = members
+                    .iter()
+                    .any(|m| crate::wildcard::matches(key, m.key) && m.value.as_str().is_some_and(|v| crate::wildcard::matches(value, v)));
                 if any {
                     continue;
                 }
@@ -263,11 +245,7 @@ impl ResourceFilter {
             return false;
         }
         if !self.namespaces.is_empty() {
-            let ns = if req.kind == "Namespace" {
-                req.name
-            } else {
-                req.namespace
-            };
+            let ns = if req.kind == "Namespace" { req.name } else { req.namespace };
             if !self.namespaces.iter().any(|n| n.is_match(ns)) {
                 return false;
             }
@@ -275,11 +253,10 @@ impl ResourceFilter {
         if !self.annotations.is_empty() {
             let actual = req.annotations();
             let members = actual.as_object().unwrap_or(&[]);
-            let all = self.annotations.iter().all(|(k, v)| {
-                members
-                    .iter()
-                    .any(|m| k.is_match(m.key) && m.value.as_str().is_some_and(|s| v.is_match(s)))
-            });
+            let all = self
+                .annotations
+                .iter()
+                .all(|(k, v)| members.iter().any(|m| k.is_match(m.key) && m.value.as_str().is_some_and(|s| v.is_match(s))));
             if !all {
                 return false;
             }
@@ -290,8 +267,7 @@ impl ResourceFilter {
             }
         }
         if let Some(sel) = &self.namespace_selector {
-            if req.kind != "Namespace" && !req.kind.is_empty() && !sel.matches(req.namespace_labels)
-            {
+            if req.kind != "Namespace" && !req.kind.is_empty() && !sel.matches(req.namespace_labels) {
                 return false;
             }
         }
@@ -299,20 +275,10 @@ impl ResourceFilter {
             return false;
         }
         if !ignore_user_info {
-            if !self.roles.is_empty()
-                && !req
-                    .user
-                    .role_names()
-                    .any(|r| self.roles.iter().any(|w| **w == *r))
-            {
+            if !self.roles.is_empty() && !req.user.role_names().any(|r| self.roles.iter().any(|w| **w == *r)) {
                 return false;
             }
-            if !self.cluster_roles.is_empty()
-                && !req
-                    .user
-                    .cluster_role_names()
-                    .any(|r| self.cluster_roles.iter().any(|w| **w == *r))
-            {
+            if !self.cluster_roles.is_empty() && !req.user.cluster_role_names().any(|r| self.cluster_roles.iter().any(|w| **w == *r)) {
                 return false;
             }
             if !self.subjects.is_empty() && !self.subjects.iter().any(|s| s.matches(req)) {
@@ -355,9 +321,7 @@ impl MatchSpec {
             None => false,
             Some(FilterSet::Any(filters)) => filters.iter().any(|f| f.excludes(req)),
             // Kyverno: excluded when every filter excludes (an empty list excludes nothing).
-            Some(FilterSet::All(filters)) => {
-                !filters.is_empty() && filters.iter().all(|f| f.excludes(req))
-            }
+            Some(FilterSet::All(filters)) => !filters.is_empty() && filters.iter().all(|f| f.excludes(req)),
             Some(FilterSet::Single(f)) => f.excludes(req),
         };
         !excluded
@@ -412,10 +376,7 @@ impl Dispatch {
     /// without allocating: a merge of the kind's list and the wildcard list.
     pub fn candidates<'d>(&'d self, kind: &str) -> Candidates<'d> {
         let by_kind = self.by_kind.get(kind).map(Vec::as_slice).unwrap_or(&[]);
-        Candidates {
-            a: by_kind,
-            b: &self.any_kind,
-        }
+        Candidates { a: by_kind, b: &self.any_kind }
     }
 
     pub fn kinds(&self) -> impl Iterator<Item = (&str, &[RuleId])> {
@@ -472,59 +433,16 @@ mod tests {
     fn parses_kind_selectors_like_kyverno() {
         let k = |s: &str| {
             let k = KindSelector::parse(s);
-            (
-                k.group.to_string(),
-                k.version.to_string(),
-                k.kind.to_string(),
-                k.subresource.map(|g| g.to_string()),
-            )
+            (k.group.to_string(), k.version.to_string(), k.kind.to_string(), k.subresource.map(|g| g.to_string()))
         };
         let any = "\"*\"".to_string();
         assert_eq!(k("Pod"), (any.clone(), any.clone(), "\"Pod\"".into(), None));
-        assert_eq!(
-            k("v1/Pod"),
-            (any.clone(), "\"v1\"".into(), "\"Pod\"".into(), None)
-        );
-        assert_eq!(
-            k("Pod/exec"),
-            (
-                any.clone(),
-                any.clone(),
-                "\"Pod\"".into(),
-                Some("\"exec\"".into())
-            )
-        );
-        assert_eq!(
-            k("apps/v1/Deployment"),
-            (
-                "\"apps\"".into(),
-                "\"v1\"".into(),
-                "\"Deployment\"".into(),
-                None
-            )
-        );
-        assert_eq!(
-            k("networking.k8s.io/v1/Ingress"),
-            (
-                "\"networking.k8s.io\"".into(),
-                "\"v1\"".into(),
-                "\"Ingress\"".into(),
-                None
-            )
-        );
-        assert_eq!(
-            k("*/*"),
-            (any.clone(), any.clone(), any.clone(), Some(any.clone()))
-        );
-        assert_eq!(
-            k("v1/Pod.status"),
-            (
-                any.clone(),
-                "\"v1\"".into(),
-                "\"Pod\"".into(),
-                Some("\"status\"".into())
-            )
-        );
+        assert_eq!(k("v1/Pod"), (any.clone(), "\"v1\"".into(), "\"Pod\"".into(), None));
+        assert_eq!(k("Pod/exec"), (any.clone(), any.clone(), "\"Pod\"".into(), Some("\"exec\"".into())));
+        assert_eq!(k("apps/v1/Deployment"), ("\"apps\"".into(), "\"v1\"".into(), "\"Deployment\"".into(), None));
+        assert_eq!(k("networking.k8s.io/v1/Ingress"), ("\"networking.k8s.io\"".into(), "\"v1\"".into(), "\"Ingress\"".into(), None));
+        assert_eq!(k("*/*"), (any.clone(), any.clone(), any.clone(), Some(any.clone())));
+        assert_eq!(k("v1/Pod.status"), (any.clone(), "\"v1\"".into(), "\"Pod\"".into(), Some("\"status\"".into())));
     }
 
     #[test]

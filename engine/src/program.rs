@@ -160,9 +160,7 @@ impl Program {
     }
 
     pub fn span_of(&self, addr: Addr) -> Option<&SourceSpan> {
-        self.code_spans
-            .get(addr.index())
-            .and_then(|&i| self.spans.get(i as usize))
+        self.code_spans.get(addr.index()).and_then(|&i| self.spans.get(i as usize))
     }
 }
 
@@ -206,10 +204,7 @@ impl ProgramBuilder {
 
     /// Interns a map key; `expand` marks a wildcard metadata key.
     pub fn key(&mut self, name: &str, expand: bool) -> KeyId {
-        let key = KeyRef {
-            name: name.into(),
-            expand: expand.then(|| Glob::new(name)),
-        };
+        let key = KeyRef { name: name.into(), expand: expand.then(|| Glob::new(name)) };
         if let Some(i) = self.program.keys.iter().position(|k| *k == key) {
             return KeyId(i as u32);
         }
@@ -301,22 +296,24 @@ impl ProgramBuilder {
 
     pub fn add_rule(&mut self, meta: RuleMeta) -> RuleId {
         let id = self.next_rule_id();
-        let kinds = self
-            .program
-            .matches
-            .get(meta.matching.index())
-            .and_then(|m| m.dispatch_kinds());
+        let kinds = self.program.matches.get(meta.matching.index()).and_then(|m| m.dispatch_kinds());
         let kinds: Option<Vec<Box<str>>> = kinds.map(|k| k.into_iter().map(Box::from).collect());
         self.program.max_anchor_slots = self.program.max_anchor_slots.max(meta.anchor_slots);
         self.program.rules.push(meta);
-        self.program
-            .dispatch
-            .insert(id, kinds.as_ref().map(|k| k.iter().map(|s| &**s).collect()));
+        self.program.dispatch.insert(id, kinds.as_ref().map(|k| k.iter().map(|s| &**s).collect()));
         id
     }
 
     pub fn rule_mut(&mut self, id: RuleId) -> Option<&mut RuleMeta> {
         self.program.rules.get_mut(id.index())
+    }
+
+    /// Records how many anchor bookkeeping slots a rule's code uses.
+    pub fn set_anchor_slots(&mut self, id: RuleId, slots: u32) {
+        if let Some(meta) = self.program.rules.get_mut(id.index()) {
+            meta.anchor_slots = slots;
+            self.program.max_anchor_slots = self.program.max_anchor_slots.max(slots);
+        }
     }
 
     /// Patches label references and returns the program. Unbound labels stay
@@ -327,10 +324,7 @@ impl ProgramBuilder {
         while let Some(&(at, _)) = pending.first() {
             let count = pending.iter().take_while(|(i, _)| *i == at).count();
             let (group, rest) = pending.split_at(count);
-            let addrs: Vec<Addr> = group
-                .iter()
-                .map(|(_, l)| self.labels.get(l.0 as usize).copied().map_or(UNBOUND, Addr))
-                .collect();
+            let addrs: Vec<Addr> = group.iter().map(|(_, l)| self.labels.get(l.0 as usize).copied().map_or(UNBOUND, Addr)).collect();
             if let Some(inst) = self.program.code.get_mut(at) {
                 patch(inst, &addrs);
             }
@@ -362,9 +356,7 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::Raise { on_fault, .. }
         | Inst::Convert { on_fault, .. }
         | Inst::ForEachEnd { on_fault } => fill(on_fault),
-        Inst::JumpIfAbsent { target, .. } | Inst::Jump { target } | Inst::Retry { target, .. } => {
-            fill(target)
-        }
+        Inst::JumpIfAbsent { target, .. } | Inst::Jump { target } | Inst::Retry { target, .. } => fill(target),
         Inst::ForEachNext { done } => fill(done),
         Inst::ForEachCatch { next, on_fault, .. } => {
             fill(next);

@@ -80,9 +80,7 @@ impl Quantity {
         let scale = i64::from(base10_exp) - denom.len() as i64 + 9;
         let magnitude = scaled_ceil(digits, num.len() + denom.len(), scale, base2_exp);
         let nanos = magnitude.min(MAX_NANOS);
-        Some(Quantity {
-            nanos: if negative { -nanos } else { nanos },
-        })
+        Some(Quantity { nanos: if negative { -nanos } else { nanos } })
     }
 
     /// The exact value in nano-units.
@@ -125,20 +123,12 @@ fn interpret_suffix(suffix: &str) -> Option<(u32, i32)> {
 }
 
 /// `ceil(digits × 2^pow2 × 10^scale)`, saturating just above [`MAX_NANOS`].
-fn scaled_ceil(
-    digits: impl Iterator<Item = u8> + Clone,
-    count: usize,
-    scale: i64,
-    pow2: u32,
-) -> i128 {
+fn scaled_ceil(digits: impl Iterator<Item = u8> + Clone, count: usize, scale: i64, pow2: u32) -> i128 {
     const SATURATED: i128 = MAX_NANOS + 1;
     // Exact path: the digits and the binary factor fit in an i128.
     let exact = digits
         .clone()
-        .try_fold(0i128, |acc, d| {
-            acc.checked_mul(10)?
-                .checked_add(i128::from(d.wrapping_sub(b'0')))
-        })
+        .try_fold(0i128, |acc, d| acc.checked_mul(10)?.checked_add(i128::from(d.wrapping_sub(b'0'))))
         .and_then(|n| n.checked_mul(1i128 << pow2));
     if let Some(n) = exact {
         if n == 0 {
@@ -234,10 +224,7 @@ mod tests {
 
     #[test]
     fn rejects_what_kubernetes_rejects() {
-        for bad in [
-            "", "abc", "1h", "nginx", "e", "1x", "1 ", " 1", "1Kib", "1.2.3", "?*", "*", "true",
-            "1e", "Always", "1-5",
-        ] {
+        for bad in ["", "abc", "1h", "nginx", "e", "1x", "1 ", " 1", "1Kib", "1.2.3", "?*", "*", "true", "1e", "Always", "1-5"] {
             assert_eq!(q(bad), None, "{bad:?}");
         }
     }

@@ -52,10 +52,7 @@ impl<'a> UserInfo<'a> {
     /// Kyverno ignores the user-info clauses of `match` blocks when it has no user
     /// information at all (the CLI without a user-info file).
     pub fn is_empty(&self) -> bool {
-        self.username.is_empty()
-            && self.groups.is_empty()
-            && self.roles.is_empty()
-            && self.cluster_roles.is_empty()
+        self.username.is_empty() && self.groups.is_empty() && self.roles.is_empty() && self.cluster_roles.is_empty()
     }
 
     pub fn group_names(&self) -> impl Iterator<Item = &'a str> + 'a {
@@ -100,18 +97,12 @@ impl<'a> Request<'a> {
     /// A request for a bare object, as the CLI applies policies to resource files:
     /// group, version, kind, name and namespace come from the object itself.
     pub fn for_object(object: Value<'a>, operation: Operation) -> Request<'a> {
-        let api_version = object
-            .get("apiVersion")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
+        let api_version = object.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
         let (group, version) = split_api_version(api_version);
         let metadata = object.get_or_null("metadata");
         let mut name = metadata.get("name").and_then(|v| v.as_str()).unwrap_or("");
         if name.is_empty() {
-            name = metadata
-                .get("generateName")
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
+            name = metadata.get("generateName").and_then(|v| v.as_str()).unwrap_or("");
         }
         Request {
             object,
@@ -122,10 +113,7 @@ impl<'a> Request<'a> {
             subresource: "",
             operation,
             name,
-            namespace: metadata
-                .get("namespace")
-                .and_then(|v| v.as_str())
-                .unwrap_or(""),
+            namespace: metadata.get("namespace").and_then(|v| v.as_str()).unwrap_or(""),
             namespace_labels: Value::Null,
             user: UserInfo::default(),
             dry_run: false,
@@ -144,11 +132,7 @@ impl<'a> Request<'a> {
         let user = req.get_or_null("userInfo");
         let array = |v: Value<'a>, key: &str| v.get(key).and_then(|x| x.as_array()).unwrap_or(&[]);
         Some(Request {
-            object: if operation == Operation::Delete && object.is_null() {
-                old_object
-            } else {
-                object
-            },
+            object: if operation == Operation::Delete && object.is_null() { old_object } else { object },
             old_object,
             group: str_of(kind, "group"),
             version: str_of(kind, "version"),
@@ -158,12 +142,7 @@ impl<'a> Request<'a> {
             name: str_of(req, "name"),
             namespace: str_of(req, "namespace"),
             namespace_labels: Value::Null,
-            user: UserInfo {
-                username: str_of(user, "username"),
-                groups: array(user, "groups"),
-                roles: &[],
-                cluster_roles: &[],
-            },
+            user: UserInfo { username: str_of(user, "username"), groups: array(user, "groups"), roles: &[], cluster_roles: &[] },
             dry_run: matches!(req.get("dryRun"), Some(Value::Bool(true))),
         })
     }
@@ -175,9 +154,7 @@ impl<'a> Request<'a> {
 
     /// Annotations of the object under review (`metadata.annotations`), or `null`.
     pub fn annotations(&self) -> Value<'a> {
-        self.object
-            .get_or_null("metadata")
-            .get_or_null("annotations")
+        self.object.get_or_null("metadata").get_or_null("annotations")
     }
 }
 

@@ -20,10 +20,7 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn new(limits: Limits) -> Self {
-        Scratch {
-            arena: Bump::new(),
-            limits,
-        }
+        Scratch { arena: Bump::new(), limits }
     }
 
     /// Frees everything allocated since the last reset, keeping the memory for reuse.

@@ -73,11 +73,7 @@ pub enum EngineErrorKind {
 impl core::fmt::Display for EngineError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.kind {
-            EngineErrorKind::StepLimit => write!(
-                f,
-                "evaluation step limit exceeded at instruction {}",
-                self.pc
-            ),
+            EngineErrorKind::StepLimit => write!(f, "evaluation step limit exceeded at instruction {}", self.pc),
             EngineErrorKind::BadProgram => {
                 write!(f, "malformed program at instruction {}", self.pc)
             }

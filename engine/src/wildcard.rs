@@ -50,16 +50,12 @@ pub fn matches(pattern: &str, name: &str) -> bool {
             }
         }
     }
-    pattern
-        .get(px..)
-        .is_some_and(|rest| rest.bytes().all(|b| b == b'*'))
+    pattern.get(px..).is_some_and(|rest| rest.bytes().all(|b| b == b'*'))
 }
 
 #[inline]
 fn next_char(s: &str, at: usize) -> Option<(char, usize)> {
-    s.get(at..)
-        .and_then(|rest| rest.chars().next())
-        .map(|c| (c, c.len_utf8()))
+    s.get(at..).and_then(|rest| rest.chars().next()).map(|c| (c, c.len_utf8()))
 }
 
 /// A wildcard pattern compiled to its cheapest matching strategy.
@@ -121,9 +117,7 @@ impl Glob {
             Glob::Prefix(p) => name.starts_with(&**p),
             Glob::Suffix(s) => name.ends_with(&**s),
             Glob::Contains(s) => name.contains(&**s),
-            Glob::PrefixSuffix(p, s) => {
-                name.len() >= p.len() + s.len() && name.starts_with(&**p) && name.ends_with(&**s)
-            }
+            Glob::PrefixSuffix(p, s) => name.len() >= p.len() + s.len() && name.starts_with(&**p) && name.ends_with(&**s),
             Glob::General(p) => matches(p, name),
         }
     }
@@ -175,22 +169,14 @@ mod tests {
             ("k8s.gcr.io/*", "k8s.gcr.io/pause:3.9", true),
             ("?*", "", false),
             ("?*", "x", true),
-            (
-                "a*a*a*a*b",
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
-                false,
-            ),
+            ("a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac", false),
             ("", "", true),
             ("", "a", false),
             ("a**", "a", true),
         ];
         for (p, n, want) in cases {
             assert_eq!(matches(p, n), want, "matches({p:?}, {n:?})");
-            assert_eq!(
-                Glob::new(p).is_match(n),
-                want,
-                "Glob::new({p:?}).is_match({n:?})"
-            );
+            assert_eq!(Glob::new(p).is_match(n), want, "Glob::new({p:?}).is_match({n:?})");
         }
     }
 

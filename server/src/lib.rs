@@ -1,1 +1,25 @@
-//! placeholder
+//! # kyvm
+//!
+//! The `kyvm` binary's library: the CLI (`apply`, `test`, `compile`) over the compiler
+//! and engine crates. Thin by design: argument parsing, file I/O, output formats.
+//!
+//! - [`cli`]: flags, parsed into plain structs before anything expensive is built.
+//! - [`resources`], [`values`]: resource files, values and user-info files.
+//! - [`run`]: the evaluation driver shared by `apply` and `test`.
+//! - [`apply`], [`report`]: `kyvm apply` and its policy report.
+//! - [`testsuite`]: `kyvm test` over `kyverno-test.yaml` suites.
+//! - [`commands`]: each subcommand, returning its exit code.
+//!
+//! ## Dependencies
+//! - `clap`: argument parsing and help.
+//! - `serde`, `serde_yaml`, `serde_json`: test files, values files, JSON and YAML output.
+//! - `bumpalo`: the arena the CLI builds request facts in.
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod report;
+pub mod resources;
+pub mod run;
+pub mod testsuite;
+pub mod values;

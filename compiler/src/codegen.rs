@@ -1,0 +1,250 @@
+//! Code generation: pattern IR → VM instructions.
+//!
+//! Each pattern node is emitted with the address of its *fault handler*: the nearest
+//! place where Kyverno's recursive validator would catch an error raised inside it. The
+//! handler of a whole pattern is the rule's `PatternFailed` (or `AnyPatternFailed`);
+//! conditional and global anchors, lists of maps and existence anchors install their own.
+//! `depth` is the static number of path segments of the current frame, which is what a
+//! recovering handler restores.
+
+use std::collections::HashMap;
+
+use kyvm_engine::ids::{AnchorSlot, RuleId};
+use kyvm_engine::inst::{FaultKind, Inst, Reason};
+use kyvm_engine::matcher::{StringPattern, Term, ValuePattern};
+use kyvm_engine::program::{Label, ProgramBuilder, SourceSpan, UNBOUND};
+
+use crate::lower::{Anchor, Entry, ListNode, MapNode, Node};
+use crate::source::YamlPath;
+
+/// Emits the code of one rule's patterns.
+pub struct PatternCodegen<'b> {
+    pub builder: &'b mut ProgramBuilder,
+    pub file: String,
+    /// Anchor key (as written) → bookkeeping slot, for the whole rule.
+    pub slots: HashMap<String, AnchorSlot>,
+}
+
+impl PatternCodegen<'_> {
+    pub fn slot_count(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    fn span(&mut self, path: &YamlPath) {
+        self.builder.set_span(SourceSpan { file: self.file.as_str().into(), path: path.to_string().into(), line: 0, column: 0 });
+    }
+
+    /// `validate.pattern`: pass, or the rule-level handler decides the result.
+    pub fn pattern(&mut self, rule: RuleId, root: &Node, path: &YamlPath) {
+        self.span(path);
+        self.builder.emit(Inst::BeginPattern);
+        let failed = self.builder.new_label();
+        self.node(root, 0, failed, path);
+        self.builder.emit(Inst::PatternPassed { rule });
+        self.builder.bind(failed);
+        self.builder.emit(Inst::PatternFailed { rule });
+    }
+
+    /// `validate.anyPattern`: the first entry that matches passes the rule.
+    pub fn any_pattern(&mut self, rule: RuleId, alternatives: &[(Node, YamlPath)]) {
+        for (index, (root, path)) in alternatives.iter().enumerate() {
+            self.span(path);
+            self.builder.emit(Inst::BeginPattern);
+            let failed = self.builder.new_label();
+            self.node(root, 0, failed, path);
+            self.builder.emit(Inst::AnyPatternPassed { rule, index: index as u32 });
+            self.builder.bind(failed);
+            self.builder.emit(Inst::AnyPatternFailed { index: index as u32 });
+        }
+        self.builder.emit(Inst::AnyPatternDone { rule });
+    }
+
+    fn node(&mut self, node: &Node, depth: u32, handler: Label, path: &YamlPath) {
+        match node {
+            Node::Scalar(p) => {
+                let pattern = self.builder.pattern(p.clone());
+                self.builder.emit_with_label(Inst::CheckValue { pattern, on_fault: UNBOUND }, handler);
+            }
+            Node::Map(m) => {
+                self.builder.emit_with_label(Inst::ExpectObject { on_fault: UNBOUND }, handler);
+                self.map(m, depth, handler);
+            }
+            Node::List(l) => {
+                self.builder.emit_with_label(Inst::ExpectArray { on_fault: UNBOUND }, handler);
+                self.list(l, depth, handler, path);
+            }
+        }
+    }
+
+    fn map(&mut self, m: &MapNode, depth: u32, handler: Label) {
+        for (raw, bare) in &m.noted {
+            let next = AnchorSlot(self.slots.len() as u32);
+            let slot = *self.slots.entry(raw.clone()).or_insert(next);
+            let key = self.builder.string(bare);
+            self.builder.emit(Inst::NoteAnchor { slot, key });
+        }
+        for entry in &m.entries {
+            self.span(&entry.path);
+            self.entry(entry, depth, handler);
+        }
+    }
+
+    fn entry(&mut self, e: &Entry, depth: u32, handler: Label) {
+        let key = self.builder.key(&e.key, e.expand);
+        match e.anchor {
+            Anchor::None => match &e.value {
+                // `key: "*"`: present and not null (Kyverno's default handler special case).
+                Node::Scalar(ValuePattern::Str(sp)) if is_star(sp) => {
+                    self.builder.emit_with_label(Inst::RequireField { key, on_fault: UNBOUND }, handler);
+                }
+                Node::Scalar(p) => {
+                    let pattern = self.builder.pattern(p.clone());
+                    self.builder.emit_with_label(Inst::CheckField { key, pattern, on_fault: UNBOUND }, handler);
+                }
+                value => {
+                    self.builder.emit(Inst::EnterField { key });
+                    self.node(value, depth + 1, handler, &e.path);
+                    self.builder.emit(Inst::Leave);
+                }
+            },
+            Anchor::Equality => {
+                let skip = self.builder.new_label();
+                self.builder.emit_with_label(Inst::JumpIfAbsent { key, target: UNBOUND }, skip);
+                self.builder.emit(Inst::EnterField { key });
+                self.node(&e.value, depth + 1, handler, &e.path);
+                self.builder.emit(Inst::Leave);
+                self.builder.bind(skip);
+            }
+            Anchor::Condition => {
+                self.builder.emit_with_label(Inst::SkipIfAbsent { key, on_fault: UNBOUND }, handler);
+                self.builder.emit(Inst::EnterField { key });
+                let caught = self.builder.new_label();
+                let done = self.builder.new_label();
+                self.node(&e.value, depth + 1, caught, &e.path);
+                self.builder.emit(Inst::Leave);
+                self.builder.emit_with_label(Inst::Jump { target: UNBOUND }, done);
+                self.builder.bind(caught);
+                self.builder.emit_with_label(Inst::Convert { kind: FaultKind::ConditionalSkip, on_fault: UNBOUND }, handler);
+                self.builder.bind(done);
+            }
+            Anchor::Global => {
+                let done = self.builder.new_label();
+                self.builder.emit_with_label(Inst::JumpIfAbsent { key, target: UNBOUND }, done);
+                self.builder.emit(Inst::EnterField { key });
+                let caught = self.builder.new_label();
+                self.node(&e.value, depth + 1, caught, &e.path);
+                self.builder.emit(Inst::Leave);
+                self.builder.emit_with_label(Inst::Jump { target: UNBOUND }, done);
+                self.builder.bind(caught);
+                self.builder.emit_with_label(Inst::Convert { kind: FaultKind::GlobalSkip, on_fault: UNBOUND }, handler);
+                self.builder.bind(done);
+            }
+            Anchor::Negation => {
+                self.builder.emit_with_label(Inst::FailIfPresent { key, on_fault: UNBOUND }, handler);
+            }
+            Anchor::Existence => self.existence(e, key, depth, handler),
+        }
+    }
+
+    /// `^(key)`: every map of the pattern list must be matched by some element.
+    fn existence(&mut self, e: &Entry, key: kyvm_engine::ids::KeyId, depth: u32, handler: Label) {
+        let absent = self.builder.new_label();
+        self.builder.emit_with_label(Inst::JumpIfAbsent { key, target: UNBOUND }, absent);
+        self.builder.emit(Inst::EnterField { key });
+        self.builder.emit_with_label(Inst::ExpectArray { on_fault: UNBOUND }, handler);
+        let maps: Option<&[MapNode]> = match &e.value {
+            Node::List(ListNode::Exists(maps)) => Some(maps),
+            Node::List(ListNode::Empty) => Some(&[]),
+            _ => None,
+        };
+        match maps {
+            Some(maps) => {
+                let list_depth = depth + 1;
+                for m in maps {
+                    self.builder.emit(Inst::ForEachStart);
+                    let head = self.builder.new_label();
+                    let none = self.builder.new_label();
+                    let caught = self.builder.new_label();
+                    let found = self.builder.new_label();
+                    self.builder.bind(head);
+                    self.builder.emit_with_label(Inst::ForEachNext { done: UNBOUND }, none);
+                    self.builder.emit_with_label(Inst::ExpectObject { on_fault: UNBOUND }, caught);
+                    self.map(m, list_depth + 1, caught);
+                    self.builder.emit(Inst::Leave);
+                    self.builder.emit_with_label(Inst::Jump { target: UNBOUND }, found);
+                    self.builder.bind(caught);
+                    self.builder.emit_with_label(Inst::Retry { depth: list_depth, target: UNBOUND }, head);
+                    self.builder.bind(none);
+                    self.builder.emit_with_label(
+                        Inst::Raise { kind: FaultKind::Fail, reason: Reason::ExistenceNotFound, on_fault: UNBOUND },
+                        handler,
+                    );
+                    self.builder.bind(found);
+                }
+            }
+            None => {
+                self.builder
+                    .emit_with_label(Inst::Raise { kind: FaultKind::Fail, reason: Reason::ExistenceNotList, on_fault: UNBOUND }, handler);
+            }
+        }
+        self.builder.emit(Inst::Leave);
+        self.builder.bind(absent);
+    }
+
+    fn list(&mut self, l: &ListNode, depth: u32, handler: Label, path: &YamlPath) {
+        match l {
+            ListNode::Empty => {
+                self.builder
+                    .emit_with_label(Inst::Raise { kind: FaultKind::Fail, reason: Reason::EmptyListPattern, on_fault: UNBOUND }, handler);
+            }
+            // Only built under an existence anchor, which `existence` handles.
+            ListNode::Exists(_) => {
+                self.builder.emit_with_label(
+                    Inst::Raise { kind: FaultKind::Invalid, reason: Reason::ExistenceNotList, on_fault: UNBOUND },
+                    handler,
+                );
+            }
+            ListNode::OfScalar(p) => {
+                let pattern = self.builder.pattern(p.clone());
+                self.builder.emit_with_label(Inst::CheckValue { pattern, on_fault: UNBOUND }, handler);
+            }
+            ListNode::OfMaps(m) => {
+                self.builder.emit(Inst::ForEachStart);
+                let head = self.builder.new_label();
+                let end = self.builder.new_label();
+                let caught = self.builder.new_label();
+                self.builder.bind(head);
+                self.builder.emit_with_label(Inst::ForEachNext { done: UNBOUND }, end);
+                self.builder.emit_with_label(Inst::ExpectObject { on_fault: UNBOUND }, caught);
+                self.map(m, depth + 1, caught);
+                self.builder.emit(Inst::ForEachApplied);
+                self.builder.emit_with_label(Inst::Jump { target: UNBOUND }, head);
+                self.builder.bind(caught);
+                self.builder.emit_with_labels(Inst::ForEachCatch { depth, next: UNBOUND, on_fault: UNBOUND }, head, handler);
+                self.builder.bind(end);
+                self.builder.emit_with_label(Inst::ForEachEnd { on_fault: UNBOUND }, handler);
+            }
+            ListNode::Nested(items) => {
+                self.builder.emit_with_label(Inst::ExpectMinLen { len: items.len() as u32, on_fault: UNBOUND }, handler);
+                self.builder.emit(Inst::ForEachStart);
+                for (i, item) in items.iter().enumerate() {
+                    let caught = self.builder.new_label();
+                    let next = self.builder.new_label();
+                    self.builder.emit(Inst::EnterIndex { index: i as u32 });
+                    self.node(item, depth + 1, caught, &path.index(i));
+                    self.builder.emit(Inst::ForEachApplied);
+                    self.builder.emit_with_label(Inst::Jump { target: UNBOUND }, next);
+                    self.builder.bind(caught);
+                    self.builder.emit_with_labels(Inst::ForEachCatch { depth, next: UNBOUND, on_fault: UNBOUND }, next, handler);
+                    self.builder.bind(next);
+                }
+                self.builder.emit_with_label(Inst::ForEachEnd { on_fault: UNBOUND }, handler);
+            }
+        }
+    }
+}
+
+/// Is the pattern exactly `"*"`?
+fn is_star(sp: &StringPattern) -> bool {
+    &*sp.raw == "*" && matches!(sp.alternatives.as_slice(), [t] if matches!(t.as_slice(), [Term::Compare { .. }]))
+}

@@ -1,0 +1,93 @@
+//! `kyvm apply`: applies policies to resource files and prints Kyverno's report.
+//!
+//! ```text
+//! Applying 3 policy rule(s) to 2 resource(s)...
+//!
+//! policy disallow-privileged -> resource default/Pod/nginx failed:
+//! 1. validate-privileged: validation error: ... rule validate-privileged failed at path /spec/...
+//!
+//! pass: 3, fail: 1, warn: 0, error: 0, skip: 0
+//! ```
+
+use kyvm_compiler::Compilation;
+use kyvm_engine::{Limits, RuleStatus, Scratch};
+
+use crate::report;
+use crate::resources::Resource;
+use crate::run::{self, Inputs, Outcome};
+
+/// Counts of rule results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub error: usize,
+    pub skip: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: RuleStatus) {
+        match status {
+            RuleStatus::Pass => self.pass += 1,
+            RuleStatus::Fail => self.fail += 1,
+            RuleStatus::Warn => self.warn += 1,
+            RuleStatus::Error => self.error += 1,
+            RuleStatus::Skip => self.skip += 1,
+        }
+    }
+}
+
+/// Everything `apply` computed, for printing.
+#[derive(Debug)]
+pub struct ApplyResult {
+    pub per_resource: Vec<(Resource, Vec<Outcome>)>,
+    pub counts: Counts,
+    pub rule_count: usize,
+}
+
+/// Evaluates every resource. `audit_warn` reports failures of Audit rules as `warn`.
+pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, audit_warn: bool) -> Result<ApplyResult, String> {
+    let mut scratch = Scratch::new(Limits::default());
+    let mut counts = Counts::default();
+    let mut per_resource = Vec::new();
+    for res in resources {
+        let mut outcomes = run::evaluate_resource(comp, &res, inputs, &mut scratch).map_err(|e| format!("{}: {e}", res.name))?;
+        for o in &mut outcomes {
+            if audit_warn && o.status == RuleStatus::Fail && o.action == kyvm_engine::program::FailureAction::Audit {
+                o.status = RuleStatus::Warn;
+            }
+            counts.add(o.status);
+        }
+        per_resource.push((res, outcomes));
+    }
+    let rule_count = comp.program.rules.len();
+    Ok(ApplyResult { per_resource, counts, rule_count })
+}
+
+/// Kyverno's human output.
+pub fn render(result: &ApplyResult) -> String {
+    let mut out = format!("\nApplying {} policy rule(s) to {} resource(s)...\n", result.rule_count, result.per_resource.len());
+    for (res, outcomes) in &result.per_resource {
+        let mut policies: Vec<&str> = Vec::new();
+        for o in outcomes {
+            if !policies.contains(&o.policy.as_str()) {
+                policies.push(&o.policy);
+            }
+        }
+        for policy in policies {
+            let failed: Vec<&Outcome> =
+                outcomes.iter().filter(|o| o.policy == policy && matches!(o.status, RuleStatus::Fail | RuleStatus::Error)).collect();
+            if failed.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\npolicy {policy} -> resource {} failed:\n", report::resource_path(res)));
+            for (i, o) in failed.iter().enumerate() {
+                out.push_str(&format!("{}. {}: {}\n", i + 1, o.rule, o.message));
+            }
+        }
+    }
+    let c = result.counts;
+    out.push_str(&format!("\npass: {}, fail: {}, warn: {}, error: {}, skip: {}\n", c.pass, c.fail, c.warn, c.error, c.skip));
+    out
+}

@@ -1,0 +1,95 @@
+//! The CLI's evaluation driver: compiled policies × resource files → rule outcomes.
+//!
+//! Shared by `kyvm apply` and `kyvm test`. Each resource is converted once into the
+//! scratch arena; each policy is evaluated with the request facts the test inputs give
+//! it (operation from the values file, namespace labels, user info), and the results are
+//! copied out as owned [`Outcome`]s for printing and comparison.
+
+use bumpalo::collections::Vec as BumpVec;
+use kyvm_compiler::{resource, Compilation};
+use kyvm_engine::document::{Member, Value};
+use kyvm_engine::program::{FailureAction, RuleKind};
+use kyvm_engine::request::{Request, UserInfo};
+use kyvm_engine::{vm, EngineError, RuleStatus, Scratch};
+
+use crate::resources::Resource;
+use crate::values::{UserInfoFile, ValuesFile};
+
+/// Inputs besides policies and resources.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Inputs<'a> {
+    pub values: Option<&'a ValuesFile>,
+    pub user: Option<&'a UserInfoFile>,
+}
+
+/// One rule's result for one resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub policy: String,
+    pub rule: String,
+    pub kind: RuleKind,
+    pub action: FailureAction,
+    pub status: RuleStatus,
+    pub message: String,
+}
+
+/// Evaluates every policy of `comp` against one resource.
+pub fn evaluate_resource(
+    comp: &Compilation,
+    res: &Resource,
+    inputs: Inputs<'_>,
+    scratch: &mut Scratch,
+) -> Result<Vec<Outcome>, EngineError> {
+    scratch.reset();
+    let limits = scratch.limits;
+    let arena = scratch.arena();
+    let object = resource::to_arena(&res.value, arena);
+    let namespace_labels = inputs.values.and_then(|v| v.namespace_labels(&res.namespace)).map(|labels| {
+        let mut members = BumpVec::with_capacity_in(labels.len(), arena);
+        for (k, v) in labels {
+            members.push(Member { key: arena.alloc_str(k), value: Value::Str(arena.alloc_str(v)) });
+        }
+        Value::Object(members.into_bump_slice())
+    });
+    let strings = |items: &[String]| -> &[Value<'_>] {
+        let mut out = BumpVec::with_capacity_in(items.len(), arena);
+        out.extend(items.iter().map(|s| Value::Str(arena.alloc_str(s))));
+        out.into_bump_slice()
+    };
+    let user = inputs
+        .user
+        .map(|u| UserInfo {
+            username: arena.alloc_str(&u.user_info.username),
+            groups: strings(&u.user_info.groups),
+            roles: strings(&u.roles),
+            cluster_roles: strings(&u.cluster_roles),
+        })
+        .unwrap_or_default();
+    let mut outcomes = Vec::new();
+    let program = &comp.program;
+    for (index, policy) in program.policies.iter().enumerate() {
+        let operation = inputs.values.map(|v| v.operation(&policy.name, &res.name)).unwrap_or(kyvm_engine::Operation::Create);
+        let mut req = Request::for_object(object, operation);
+        if operation != kyvm_engine::Operation::Create {
+            req.old_object = object;
+        }
+        if let Some(labels) = namespace_labels {
+            req.namespace_labels = labels;
+        }
+        req.user = user;
+        let id = kyvm_engine::ids::PolicyId(index as u32);
+        let eval = vm::evaluate_policy(program, id, &req, arena, &limits)?;
+        for r in eval.results.iter() {
+            let Some(rule) = program.rule(r.rule) else { continue };
+            outcomes.push(Outcome {
+                policy: policy.name.to_string(),
+                rule: rule.name.to_string(),
+                kind: rule.kind,
+                action: rule.action,
+                status: r.status,
+                message: r.message.to_string(),
+            });
+        }
+    }
+    Ok(outcomes)
+}
