@@ -77,10 +77,10 @@ impl PatternCodegen<'_> {
     }
 
     fn map(&mut self, m: &MapNode, depth: u32, handler: Label) {
-        for (raw, bare) in &m.noted {
+        for (raw, bare, expand) in &m.noted {
             let next = AnchorSlot(self.slots.len() as u32);
             let slot = *self.slots.entry(raw.clone()).or_insert(next);
-            let key = self.builder.string(bare);
+            let key = self.builder.key(bare, *expand);
             self.builder.emit(Inst::NoteAnchor { slot, key });
         }
         for entry in &m.entries {

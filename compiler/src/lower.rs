@@ -35,8 +35,9 @@ pub enum Node {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct MapNode {
     /// Anchor keys (as written) whose presence Kyverno records for this map: the
-    /// conditional, existence and negation anchors, with the key they look up.
-    pub noted: Vec<(String, String)>,
+    /// conditional, existence and negation anchors, with the key they look up and
+    /// whether it is a wildcard metadata key (looked up after expansion).
+    pub noted: Vec<(String, String, bool)>,
     /// Entries in evaluation order.
     pub entries: Vec<Entry>,
 }
@@ -222,7 +223,7 @@ impl PatternLowering<'_> {
                 self.diags.push(self.doc.locate(d, &child_path));
             }
             if anchor.is_noted() {
-                noted.push((raw.clone(), bare.to_string()));
+                noted.push((raw.clone(), bare.to_string(), expand));
             }
             let entry = Entry { anchor, key, expand, value, path: child_path };
             if anchor.evaluated_first() {
@@ -480,7 +481,7 @@ mod tests {
         let keys: Vec<&str> = m.entries.iter().map(|e| e.key.as_str()).collect();
         // anchors first (sorted by raw key), then fronted keys in reverse order, then the rest
         assert_eq!(keys, vec!["c", "n", "m", "b", "g", "a", "z"]);
-        assert_eq!(m.noted, vec![("(c)".to_string(), "c".to_string()), ("X(n)".to_string(), "n".to_string())]);
+        assert_eq!(m.noted, vec![("(c)".to_string(), "c".to_string(), false), ("X(n)".to_string(), "n".to_string(), false)]);
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn operands(program: &Program, inst: &Inst) -> String {
         Inst::RequireField { key: k, on_fault } | Inst::SkipIfAbsent { key: k, on_fault } | Inst::FailIfPresent { key: k, on_fault } => {
             format!("{} fault->{on_fault}", key(program, k))
         }
-        Inst::NoteAnchor { slot, key: k } => format!("slot{slot} {}", string(program, k)),
+        Inst::NoteAnchor { slot, key: k } => format!("slot{slot} {}", key(program, k)),
         Inst::JumpIfAbsent { key: k, target } => format!("{} ->{target}", key(program, k)),
         Inst::Raise { kind, reason, on_fault } => format!("{} ({}) fault->{on_fault}", kind.name(), reason.describe()),
         Inst::Convert { kind, on_fault } => format!("{} fault->{on_fault}", kind.name()),

@@ -84,7 +84,8 @@ pub enum Inst {
     // --------------------------------------------------------------- anchors
     /// Records whether member `key` exists, for Kyverno's rule that a mismatch in a pattern
     /// whose conditional, existence or negation anchor key was missing is an `error`.
-    NoteAnchor { slot: AnchorSlot, key: StrId },
+    /// Wildcard metadata keys are looked up after expansion, as Kyverno sees them.
+    NoteAnchor { slot: AnchorSlot, key: KeyId },
     /// Jumps when member `key` is absent. Emitted for equality `=()`, existence `^()` and
     /// global `<()` anchors, which only check keys that are present.
     JumpIfAbsent { key: KeyId, target: Addr },

@@ -287,8 +287,7 @@ impl<'a> Vm<'a> {
                     _ => self.raise(FaultKind::Fail, Reason::FieldMissing, None, on_fault),
                 },
                 Inst::NoteAnchor { slot, key } => {
-                    let key = self.program.string(key).ok_or(bad)?;
-                    let present = self.current(bad)?.node.get(key).is_some();
+                    let present = self.lookup(key, bad)?.1.is_some();
                     let state = self.anchors.get_mut(slot.index()).ok_or(bad)?;
                     if *state != ANCHOR_PRESENT {
                         *state = if present { ANCHOR_PRESENT } else { ANCHOR_MISSING };

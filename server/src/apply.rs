@@ -46,7 +46,8 @@ pub struct ApplyResult {
     pub rule_count: usize,
 }
 
-/// Evaluates every resource. `audit_warn` reports failures of Audit rules as `warn`.
+/// Evaluates every resource. A failure counts as `warn` when the policy is not scored
+/// (`policies.kyverno.io/scored: "false"`) or, with `audit_warn`, when its rule audits.
 pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, audit_warn: bool) -> Result<ApplyResult, String> {
     let mut scratch = Scratch::new(Limits::default());
     let mut counts = Counts::default();
@@ -54,7 +55,12 @@ pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, a
     for res in resources {
         let mut outcomes = run::evaluate_resource(comp, &res, inputs, &mut scratch).map_err(|e| format!("{}: {e}", res.name))?;
         for o in &mut outcomes {
-            if audit_warn && o.status == RuleStatus::Fail && o.action == kyvm_engine::program::FailureAction::Audit {
+            let unscored = comp.policies.iter().any(|p| {
+                p.policy.metadata.name == o.policy
+                    && p.policy.metadata.annotations.get("policies.kyverno.io/scored").is_some_and(|v| v == "false")
+            });
+            let audit = audit_warn && o.action == kyvm_engine::program::FailureAction::Audit;
+            if o.status == RuleStatus::Fail && (unscored || audit) {
                 o.status = RuleStatus::Warn;
             }
             counts.add(o.status);

@@ -17,12 +17,21 @@ pub struct Resource {
     pub api_version: String,
     pub kind: String,
     pub name: String,
-    /// As written; empty for objects without `metadata.namespace`.
+    /// `metadata.namespace`, `default` when the file gives none.
     pub namespace: String,
 }
 
 impl Resource {
-    pub fn from_value(file: &Path, value: Value) -> Result<Resource, String> {
+    /// Reads an object. Like Kyverno's CLI, an object without `metadata.namespace` gets
+    /// `default` — every kind, cluster-scoped ones included, since the CLI has no
+    /// discovery to tell them apart — so rules see the same object Kyverno's CLI shows them.
+    pub fn from_value(file: &Path, mut value: Value) -> Result<Resource, String> {
+        if let Some(Value::Mapping(meta)) = value.get_mut("metadata") {
+            let missing = meta.get("namespace").and_then(Value::as_str).is_none_or(str::is_empty);
+            if missing {
+                meta.insert(Value::String("namespace".into()), Value::String("default".into()));
+            }
+        }
         let str_at = |v: &Value, path: &[&str]| -> String {
             let mut cur = v;
             for p in path {
@@ -51,13 +60,9 @@ impl Resource {
         })
     }
 
-    /// The namespace as the CLI reports it: `default` for objects written without one.
+    /// The namespace as the CLI reports it.
     pub fn display_namespace(&self) -> &str {
-        if self.namespace.is_empty() {
-            "default"
-        } else {
-            &self.namespace
-        }
+        &self.namespace
     }
 }
 

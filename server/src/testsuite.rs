@@ -74,6 +74,10 @@ pub struct Row {
     pub actual: String,
     pub ok: bool,
     pub reason: String,
+    /// `apiVersion/Kind/namespace/name` of the resource the row was answered from, for
+    /// the table.
+    #[serde(skip)]
+    pub display: Option<String>,
 }
 
 /// One suite's outcome.
@@ -188,13 +192,20 @@ fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> 
                 Some((ns, n)) => (Some(ns), n),
                 None => (None, written.as_str()),
             };
-            let candidates: Vec<usize> = resources
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.name == name && (expected.kind.is_empty() || r.kind == expected.kind))
-                .filter(|(_, r)| namespace.is_none_or(|ns| r.display_namespace() == ns))
-                .map(|(i, _)| i)
-                .collect();
+            let named = |kind_must_match: bool| -> Vec<usize> {
+                resources
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.name == name && (!kind_must_match || expected.kind.is_empty() || r.kind == expected.kind))
+                    .filter(|(_, r)| namespace.is_none_or(|ns| r.display_namespace() == ns))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            // Rows name the kind; Kyverno's recent CLI ignores it, so fall back to the name.
+            let mut candidates = named(true);
+            if candidates.is_empty() {
+                candidates = named(false);
+            }
             let actual = if candidates.is_empty() {
                 None
             } else {
@@ -208,15 +219,20 @@ fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> 
             } else if ok {
                 "Ok".to_string()
             } else if actual.is_none() {
-                "Not found: the rule gave no result for this resource".to_string()
+                "Not found".to_string()
             } else {
-                format!("Want {want}, got {actual_status}: {}", actual.map_or("", |o| o.message.as_str()))
+                format!("Want {want}, got {actual_status}")
             };
+            let display = candidates.first().map(|&i| {
+                let r = &resources[i];
+                format!("{}/{}/{}/{}", r.api_version, r.kind, r.display_namespace(), r.name)
+            });
             rows.push(Row {
                 policy: expected.policy.clone(),
                 rule: expected.rule.clone(),
                 kind: expected.kind.clone(),
                 resource: written.clone(),
+                display,
                 expected: want,
                 actual: actual_status.to_string(),
                 ok,
@@ -274,6 +290,7 @@ fn unscored_rows(test: &TestFile, error: &str) -> Vec<Row> {
                 actual: "none".into(),
                 ok: false,
                 reason: format!("suite could not run: {error}"),
+                display: None,
             });
         }
     }
@@ -286,9 +303,12 @@ pub fn render_human(reports: &[SuiteReport]) -> String {
     let mut passed = 0usize;
     let mut failed = 0usize;
     for report in reports {
-        out.push_str(&format!("Loading test ( {}/{} ) ...\n", report.path, TEST_FILE_NAME));
-        if let Some(e) = &report.error {
-            out.push_str(&format!("  Error: {e}\n"));
+        out.push_str(&format!("Loading test  ( {}/{} ) ...\n", report.path, TEST_FILE_NAME));
+        match &report.error {
+            Some(e) => out.push_str(&format!("  Error: {e}\n")),
+            None => {
+                out.push_str("  Loading values/variables ...\n  Loading policies ...\n  Loading resources ...\n  Checking results ...\n\n")
+            }
         }
         let mut table = vec![vec!["ID".to_string(), "POLICY".into(), "RULE".into(), "RESOURCE".into(), "RESULT".into(), "REASON".into()]];
         for (i, row) in report.rows.iter().enumerate() {
@@ -301,7 +321,7 @@ pub fn render_human(reports: &[SuiteReport]) -> String {
                 (i + 1).to_string(),
                 row.policy.clone(),
                 row.rule.clone(),
-                format!("{}/{}", row.kind, row.resource),
+                row.display.clone().unwrap_or_else(|| format!("{}/{}", row.kind, row.resource)),
                 if row.ok { "Pass".into() } else { "Fail".into() },
                 row.reason.clone(),
             ]);
