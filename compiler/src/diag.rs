@@ -11,7 +11,7 @@
 //! |-------|----------|---------|
 //! | K0001 | error    | the file is not valid YAML |
 //! | K0002 | error    | the file or folder cannot be read |
-//! | K0003 | error    | a document is not a mapping with `apiVersion` and `kind` |
+//! | K0003 | note     | a document that is not a Kubernetes object was skipped |
 //! | K0010 | note     | a document of another kind was skipped |
 //! | K0100 | error    | a field has the wrong type or shape |
 //! | K0101 | warning  | an unknown field was ignored |

@@ -18,19 +18,16 @@ const POLICY_API_VERSIONS: [&str; 3] = ["kyverno.io/v1", "kyverno.io/v2beta1", "
 pub fn load_policy(doc: &SourceDoc, diags: &mut Vec<Diagnostic>) -> Option<Policy> {
     let root = YamlPath::root();
     let Value::Mapping(map) = &doc.value else {
-        diags.push(
-            doc.locate(
-                Diagnostic::error("K0003", "document is not a Kubernetes object")
-                    .expected("a mapping with `apiVersion` and `kind`")
-                    .found(kind_of(&doc.value)),
-                &root,
-            ),
-        );
+        let d = Diagnostic::note("K0003", "skipped a document that is not a Kubernetes object")
+            .expected("a mapping with `apiVersion` and `kind`")
+            .found(kind_of(&doc.value));
+        diags.push(doc.locate(d, &root));
         return None;
     };
     let field = |k: &str| map.get(k).and_then(Value::as_str);
     let (Some(api_version), Some(kind)) = (field("apiVersion"), field("kind")) else {
-        diags.push(doc.locate(Diagnostic::error("K0003", "document has no `apiVersion` or `kind`").expected("a Kubernetes object"), &root));
+        let d = Diagnostic::note("K0003", "skipped a document without `apiVersion` and `kind`").expected("a Kubernetes object");
+        diags.push(doc.locate(d, &root));
         return None;
     };
     let is_policy_kind = kind == "ClusterPolicy" || kind == "Policy";

@@ -527,3 +527,200 @@ fn value_matches(pattern: &crate::matcher::ValuePattern, node: &Value<'_>) -> bo
         other => pattern.matches(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The VM on small hand-made programs, without the compiler.
+
+    use super::*;
+    use crate::ids::{AnchorSlot, MatchId};
+    use crate::matcher::{Op, Operand, StringPattern, Term, ValuePattern};
+    use crate::matching::{FilterSet, KindSelector, MatchSpec, ResourceFilter};
+    use crate::program::{FailureAction, PolicyMeta, ProgramBuilder, RuleKind, RuleMeta, UNBOUND};
+
+    fn eq(text: &str) -> ValuePattern {
+        ValuePattern::Str(StringPattern {
+            raw: text.into(),
+            alternatives: vec![vec![Term::Compare { op: Op::Equal, operand: Operand::new(text) }]],
+        })
+    }
+
+    /// A one-rule program matching kind `Thing`; `body` emits the rule's code after
+    /// `CheckMatch` and returns nothing.
+    fn program(body: impl FnOnce(&mut ProgramBuilder, RuleId)) -> Program {
+        let mut b = ProgramBuilder::new();
+        let policy = b.add_policy(PolicyMeta {
+            name: "p".into(),
+            namespace: None,
+            apply_rules: ApplyRules::All,
+            background: true,
+            first_rule: 0,
+            rule_count: 1,
+        });
+        let filter = ResourceFilter { kinds: vec![KindSelector::parse("Thing")], has_description: true, ..ResourceFilter::default() };
+        let spec = b.match_spec(MatchSpec { matching: FilterSet::Single(Box::new(filter)), exclude: None, policy_namespace: None });
+        let pass_message = b.string("validation rule 'r' passed.");
+        let entry = b.here();
+        let rule = b.add_rule(RuleMeta {
+            name: "r".into(),
+            policy,
+            kind: RuleKind::Validate,
+            action: FailureAction::Enforce,
+            entry,
+            matching: spec,
+            message: None,
+            pass_message,
+            autogen: None,
+            anchor_slots: 0,
+        });
+        b.emit(Inst::CheckMatch { spec });
+        body(&mut b, rule);
+        b.set_anchor_slots(rule, 1);
+        b.finish()
+    }
+
+    fn run(program: &Program, object: Value<'_>) -> Result<Vec<(RuleStatus, String)>, EngineError> {
+        let arena = Bump::new();
+        let req = Request::for_object(object, Operation::Create);
+        let eval = evaluate(program, &req, &arena, &Limits::default())?;
+        Ok(eval.results.iter().map(|r| (r.status, r.message.to_string())).collect())
+    }
+
+    fn thing<'a>(arena: &'a Bump, json: &str) -> Value<'a> {
+        let text = arena.alloc_str(json);
+        crate::json::decode(text.as_bytes(), arena, &Limits::default()).expect("json")
+    }
+
+    #[test]
+    fn check_field_passes_and_fails_with_path() {
+        let p = program(|b, rule| {
+            let key = b.key("spec", false);
+            let image = b.key("image", false);
+            let pat = b.pattern(eq("nginx"));
+            let failed = b.new_label();
+            b.emit(Inst::BeginPattern);
+            b.emit(Inst::EnterField { key });
+            b.emit_with_label(Inst::CheckField { key: image, pattern: pat, on_fault: UNBOUND }, failed);
+            b.emit(Inst::Leave);
+            b.emit(Inst::PatternPassed { rule });
+            b.bind(failed);
+            b.emit(Inst::PatternFailed { rule });
+        });
+        let arena = Bump::new();
+        let ok = thing(&arena, r#"{"kind":"Thing","spec":{"image":"nginx"}}"#);
+        assert_eq!(run(&p, ok).unwrap(), vec![(RuleStatus::Pass, "validation rule 'r' passed.".to_string())]);
+        let bad = thing(&arena, r#"{"kind":"Thing","spec":{"image":"redis"}}"#);
+        assert_eq!(run(&p, bad).unwrap(), vec![(RuleStatus::Fail, "validation error: rule r failed at path /spec/image/".to_string())]);
+        let other = thing(&arena, r#"{"kind":"Other"}"#);
+        assert!(run(&p, other).unwrap().is_empty(), "rules that do not match give no result");
+    }
+
+    #[test]
+    fn loop_counts_skipped_elements() {
+        // A list of maps whose elements all raise a conditional skip: the rule is skipped.
+        let p = program(|b, rule| {
+            let key = b.key("items", false);
+            let failed = b.new_label();
+            let head = b.new_label();
+            let end = b.new_label();
+            let caught = b.new_label();
+            b.emit(Inst::BeginPattern);
+            b.emit(Inst::EnterField { key });
+            b.emit_with_label(Inst::ExpectArray { on_fault: UNBOUND }, failed);
+            b.emit(Inst::ForEachStart);
+            b.bind(head);
+            b.emit_with_label(Inst::ForEachNext { done: UNBOUND }, end);
+            b.emit_with_label(Inst::Raise { kind: FaultKind::ConditionalSkip, reason: Reason::ValueMismatch, on_fault: UNBOUND }, caught);
+            b.emit(Inst::ForEachApplied);
+            b.emit_with_label(Inst::Jump { target: UNBOUND }, head);
+            b.bind(caught);
+            b.emit_with_labels(Inst::ForEachCatch { depth: 1, next: UNBOUND, on_fault: UNBOUND }, head, failed);
+            b.bind(end);
+            b.emit_with_label(Inst::ForEachEnd { on_fault: UNBOUND }, failed);
+            b.emit(Inst::Leave);
+            b.emit(Inst::PatternPassed { rule });
+            b.bind(failed);
+            b.emit(Inst::PatternFailed { rule });
+        });
+        let arena = Bump::new();
+        let doc = thing(&arena, r#"{"kind":"Thing","items":[1,2,3]}"#);
+        assert_eq!(run(&p, doc).unwrap()[0].0, RuleStatus::Skip);
+        let empty = thing(&arena, r#"{"kind":"Thing","items":[]}"#);
+        assert_eq!(run(&p, empty).unwrap()[0].0, RuleStatus::Pass, "an empty list applies vacuously");
+    }
+
+    #[test]
+    fn missing_anchor_key_turns_a_failure_into_an_error() {
+        let p = program(|b, rule| {
+            let hp = b.key("hostPath", false);
+            let x = b.key("x", false);
+            let pat = b.pattern(eq("y"));
+            let failed = b.new_label();
+            b.emit(Inst::BeginPattern);
+            b.emit(Inst::NoteAnchor { slot: AnchorSlot(0), key: hp });
+            b.emit_with_label(Inst::CheckField { key: x, pattern: pat, on_fault: UNBOUND }, failed);
+            b.emit(Inst::PatternPassed { rule });
+            b.bind(failed);
+            b.emit(Inst::PatternFailed { rule });
+        });
+        let arena = Bump::new();
+        let doc = thing(&arena, r#"{"kind":"Thing","x":"z"}"#);
+        assert_eq!(run(&p, doc).unwrap()[0].0, RuleStatus::Error);
+    }
+
+    #[test]
+    fn malformed_programs_are_errors_not_panics() {
+        let arena = Bump::new();
+        let doc = thing(&arena, r#"{"kind":"Thing"}"#);
+        // A jump past the end of the code.
+        let p = program(|b, _| {
+            b.emit(Inst::Jump { target: Addr(9999) });
+        });
+        assert_eq!(run(&p, doc).unwrap_err().kind, EngineErrorKind::BadProgram);
+        // A bad table index.
+        let p = program(|b, _| {
+            b.emit(Inst::EnterField { key: KeyId(77) });
+        });
+        assert_eq!(run(&p, doc).unwrap_err().kind, EngineErrorKind::BadProgram);
+        // Leaving the root frame.
+        let p = program(|b, _| {
+            b.emit(Inst::Leave);
+        });
+        assert_eq!(run(&p, doc).unwrap_err().kind, EngineErrorKind::BadProgram);
+        // A bad match spec.
+        let mut p = program(|b, _| {
+            b.emit(Inst::End);
+        });
+        if let Some(Inst::CheckMatch { spec }) = p.code.first_mut() {
+            *spec = MatchId(5);
+        }
+        assert_eq!(run(&p, doc).unwrap_err().kind, EngineErrorKind::BadProgram);
+    }
+
+    #[test]
+    fn step_limit_stops_infinite_loops() {
+        let p = program(|b, _| {
+            let top = b.here();
+            b.emit(Inst::Jump { target: top });
+        });
+        let arena = Bump::new();
+        let doc = thing(&arena, r#"{"kind":"Thing"}"#);
+        let req = Request::for_object(doc, Operation::Create);
+        let limits = Limits { max_steps: 1000, ..Limits::default() };
+        let err = evaluate(&p, &req, &arena, &limits).unwrap_err();
+        assert_eq!(err.kind, EngineErrorKind::StepLimit);
+    }
+
+    #[test]
+    fn delete_requests_skip_patterns() {
+        let p = program(|b, rule| {
+            b.emit(Inst::BeginPattern);
+            b.emit(Inst::PatternPassed { rule });
+        });
+        let arena = Bump::new();
+        let doc = thing(&arena, r#"{"kind":"Thing"}"#);
+        let req = Request::for_object(doc, Operation::Delete);
+        let eval = evaluate(&p, &req, &arena, &Limits::default()).unwrap();
+        assert!(eval.results.is_empty());
+    }
+}

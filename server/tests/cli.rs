@@ -154,3 +154,10 @@ fn malformed_resource_file_is_named() {
     let err = stderr(&o);
     assert!(err.contains("tests/fixtures/bad-resource.yaml: invalid YAML"), "{err}");
 }
+
+#[test]
+fn bundled_examples_pass() {
+    let o = kyvm(&["test", "../examples"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Test Summary: 28 tests passed and 0 tests failed"), "{}", stdout(&o));
+}
