@@ -228,3 +228,6 @@ impl Inst {
         }
     }
 }
+
+// Instructions stay small: four fit in a cache line.
+const _: () = assert!(core::mem::size_of::<Inst>() <= 16);
