@@ -1,5 +1,5 @@
-//! `eval`: one ~3.4 KB Pod AdmissionReview (data/pod-review.json) against the pattern-only
-//! policies of kyverno/policies' `pod-security/` and `best-practices/` folders.
+//! `eval`: one ~3.4 KB Pod AdmissionReview (data/pod-review.json) against the policies of
+//! kyverno/policies' `pod-security/` and `best-practices/` folders that kyvm compiles fully.
 //!
 //! - `eval/decode_and_evaluate`: what the webhook does per request — reset the scratch
 //!   arena, decode the JSON, build the `Request`, run the VM.
@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kyvm_benches::{conformance_dir, pattern_only_policies};
+use kyvm_benches::{conformance_dir, fully_compiled_policies};
 use kyvm_engine::{vm, Limits, Program, Request, RuleStatus, Scratch};
 
 const REVIEW: &[u8] = include_bytes!("../data/pod-review.json");
@@ -22,7 +22,7 @@ fn policies() -> Program {
     for d in &dirs {
         assert!(d.is_dir(), "{} not found: the shared conformance data must sit beside the repository", d.display());
     }
-    let set = pattern_only_policies(&dirs);
+    let set = fully_compiled_policies(&dirs);
     let program = set.compilation.program;
     eprintln!(
         "eval: kept {} of {} policy files without K0900: {} policies, {} rules (autogen included)",
@@ -31,7 +31,7 @@ fn policies() -> Program {
         set.compilation.policies.len(),
         program.rules.len(),
     );
-    assert!(!program.rules.is_empty(), "no pattern-only policies found");
+    assert!(!program.rules.is_empty(), "no fully compiled policies found");
     program
 }
 

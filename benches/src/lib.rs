@@ -52,9 +52,10 @@ pub struct PolicySet {
 }
 
 /// Compiles the policy files of `dirs`, keeping only the files whose compilation gives no
-/// `K0900` diagnostic and no error: policies whose every rule is a pattern or
-/// `anyPattern`, so the benchmark measures the VM and not `error` stubs.
-pub fn pattern_only_policies(dirs: &[PathBuf]) -> PolicySet {
+/// `K0900` diagnostic and no error: policies whose every rule kyvm compiles (patterns,
+/// `anyPattern`, `deny`, `foreach`, variables), so the benchmark measures the VM and not
+/// `error` stubs.
+pub fn fully_compiled_policies(dirs: &[PathBuf]) -> PolicySet {
     let mut kept = Vec::new();
     let mut skipped = Vec::new();
     for file in dirs.iter().flat_map(|d| policy_files(d)) {

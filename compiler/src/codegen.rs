@@ -1,4 +1,9 @@
-//! Code generation: pattern IR → VM instructions.
+//! Code generation: rule plans and pattern IR → VM instructions.
+//!
+//! A rule is a *block* ([`Block`]): optional context loading and preconditions, then one
+//! check (a pattern, `anyPattern`, `deny`, `foreach` declarations, or an `error` for a
+//! feature not compiled). A `foreach` body is a block too; bodies are emitted after the
+//! block that runs them, so each block's code is one straight run ending in an outcome.
 //!
 //! Each pattern node is emitted with the address of its *fault handler*: the nearest
 //! place where Kyverno's recursive validator would catch an error raised inside it. The
@@ -9,11 +14,15 @@
 
 use std::collections::HashMap;
 
-use kyvm_engine::ids::{AnchorSlot, RuleId};
+use kyvm_engine::ids::{AnchorSlot, ContextId, ForEachId, RuleId};
 use kyvm_engine::inst::{FaultKind, Inst, Reason};
+use kyvm_engine::jmespath::ParseLimits;
 use kyvm_engine::matcher::{StringPattern, Term, ValuePattern};
 use kyvm_engine::program::{Label, ProgramBuilder, SourceSpan, UNBOUND};
+use kyvm_engine::rule::ForEach;
+use kyvm_engine::template::Template;
 
+use crate::check::{Block, Check};
 use crate::lower::{Anchor, Entry, ListNode, MapNode, Node};
 use crate::source::YamlPath;
 
@@ -34,10 +43,83 @@ impl PatternCodegen<'_> {
         self.builder.set_span(SourceSpan { file: self.file.as_str().into(), path: path.to_string().into(), line: 0, column: 0 });
     }
 
+    /// A rule's block, then the `foreach` bodies it (transitively) runs.
+    pub fn rule_block(&mut self, rule: RuleId, block: Block) {
+        let mut bodies = Vec::new();
+        self.block(rule, block, &mut bodies);
+        while let Some((id, body)) = bodies.pop() {
+            let entry = self.builder.here();
+            if let Some(f) = self.builder.foreach_mut(id) {
+                f.body = entry;
+            }
+            self.block(rule, body, &mut bodies);
+        }
+    }
+
+    /// One block; the bodies of its `foreach` declarations are queued in `bodies`.
+    fn block(&mut self, rule: RuleId, block: Block, bodies: &mut Vec<(ForEachId, Block)>) {
+        if block.uses_context {
+            let first: ContextId = self.builder.next_context_id();
+            let count = block.context.len() as u32;
+            for entry in block.context {
+                self.builder.context_entry(entry);
+            }
+            self.builder.emit(Inst::LoadContext { first, count });
+        }
+        if let Some(set) = block.preconditions {
+            let set = self.builder.condition_set(set);
+            self.builder.emit(Inst::Preconditions { set });
+        }
+        match block.check {
+            Check::Pattern(node, path) => self.pattern(rule, &node, &path),
+            Check::AnyPattern(alternatives) => self.any_pattern(rule, &alternatives),
+            Check::Deny(set) => {
+                let set = self.builder.condition_set(set);
+                self.builder.emit(Inst::Deny { set });
+            }
+            Check::ForEach(list) => {
+                for f in list {
+                    let spec = self.builder.foreach(ForEach {
+                        list: f.list,
+                        element_scope: f.element_scope,
+                        nesting: f.nesting,
+                        body: kyvm_engine::ids::Addr(u32::MAX),
+                    });
+                    self.builder.emit(Inst::ForEachList { spec });
+                    bodies.push((spec, *f.body));
+                }
+                self.builder.emit(Inst::ForEachVerdict);
+            }
+            Check::Error(message) => {
+                let message = self.builder.string(&message);
+                self.builder.emit(Inst::RuleError { rule, message });
+            }
+        }
+    }
+
+    /// Substitutes the pattern's variables, when it has any.
+    fn resolve_templates(&mut self, root: &Node) {
+        let count = root.dynamic_leaves() as u32;
+        if count > 0 {
+            let first = self.builder.next_template_id();
+            self.builder.emit(Inst::ResolveTemplates { first, count });
+        }
+    }
+
+    /// A dynamic leaf's template, in the slot `ResolveTemplates` fills.
+    fn dynamic(&mut self, source: &str) -> kyvm_engine::ids::TemplateId {
+        // Lowering checked that it compiles; a failure here still yields a template
+        // (literal), never a panic.
+        let template = Template::compile(source, &ParseLimits::default())
+            .unwrap_or_else(|_| Template { source: source.into(), kind: kyvm_engine::template::TemplateKind::Literal(source.into()) });
+        self.builder.template(template)
+    }
+
     /// `validate.pattern`: pass, or the rule-level handler decides the result.
     pub fn pattern(&mut self, rule: RuleId, root: &Node, path: &YamlPath) {
         self.span(path);
         self.builder.emit(Inst::BeginPattern);
+        self.resolve_templates(root);
         let failed = self.builder.new_label();
         self.node(root, 0, failed, path);
         self.builder.emit(Inst::PatternPassed { rule });
@@ -50,6 +132,7 @@ impl PatternCodegen<'_> {
         for (index, (root, path)) in alternatives.iter().enumerate() {
             self.span(path);
             self.builder.emit(Inst::BeginPattern);
+            self.resolve_templates(root);
             let failed = self.builder.new_label();
             self.node(root, 0, failed, path);
             self.builder.emit(Inst::AnyPatternPassed { rule, index: index as u32 });
@@ -64,6 +147,10 @@ impl PatternCodegen<'_> {
             Node::Scalar(p) => {
                 let pattern = self.builder.pattern(p.clone());
                 self.builder.emit_with_label(Inst::CheckValue { pattern, on_fault: UNBOUND }, handler);
+            }
+            Node::Dynamic(source) => {
+                let value = self.dynamic(source);
+                self.builder.emit_with_label(Inst::CheckDynamic { value, on_fault: UNBOUND }, handler);
             }
             Node::Map(m) => {
                 self.builder.emit_with_label(Inst::ExpectObject { on_fault: UNBOUND }, handler);
@@ -100,6 +187,10 @@ impl PatternCodegen<'_> {
                 Node::Scalar(p) => {
                     let pattern = self.builder.pattern(p.clone());
                     self.builder.emit_with_label(Inst::CheckField { key, pattern, on_fault: UNBOUND }, handler);
+                }
+                Node::Dynamic(source) => {
+                    let value = self.dynamic(source);
+                    self.builder.emit_with_label(Inst::CheckFieldDynamic { key, value, on_fault: UNBOUND }, handler);
                 }
                 value => {
                     self.builder.emit(Inst::EnterField { key });

@@ -3,11 +3,12 @@
 //! Kyverno reads a pattern string by splitting it on every `|` (alternatives), then on
 //! every `&` (conjunctions), trimming spaces, and reading each term's operator prefix
 //! (`>=`, `<=`, `>`, `<`, `!`) or range form (`a-b`, `a!-b`). A `logos` lexer does the
-//! split in one pass; the term grammar is small enough to read by hand. Each operand is
-//! pre-parsed as a duration, a quantity and a glob (see [`Operand::new`]), so nothing is
-//! parsed again at evaluation time.
+//! split in one pass; the engine's `classify_term` reads each term (the engine also reads
+//! pattern strings known only at run time, so the term grammar lives there once). Each
+//! operand is pre-parsed as a duration, a quantity and a glob, so nothing is parsed again
+//! at evaluation time.
 
-use kyvm_engine::matcher::{Op, Operand, StringPattern, Term, ValuePattern};
+use kyvm_engine::matcher::{classify_term, StringPattern, Term, ValuePattern};
 use logos::Logos;
 
 #[derive(Logos, Debug, PartialEq, Clone, Copy)]
@@ -52,61 +53,9 @@ pub fn value_pattern(raw: &str) -> ValuePattern {
     ValuePattern::Str(string_pattern(raw))
 }
 
-/// One term, after Kyverno's `strings.Trim(condition, " ")`.
+/// One term, read by the engine's [`classify_term`] (Kyverno's operator and range rules).
 fn term(text: &str) -> Term {
-    let t = text.trim_matches(' ');
-    let op = operator(t);
-    if op == Op::Equal {
-        if let Some((lo, hi)) = range(t, true) {
-            return Term::NotInRange { lo: Operand::new(lo.trim()), hi: Operand::new(hi.trim()) };
-        }
-        if let Some((lo, hi)) = range(t, false) {
-            return Term::InRange { lo: Operand::new(lo.trim()), hi: Operand::new(hi.trim()) };
-        }
-    }
-    let rest = t.get(op.symbol().len()..).unwrap_or("").trim();
-    Term::Compare { op, operand: Operand::new(rest) }
-}
-
-/// Kyverno's `GetOperatorFromStringPattern`: a prefix operator, on terms of two or more
-/// bytes.
-fn operator(t: &str) -> Op {
-    if t.len() < 2 {
-        return Op::Equal;
-    }
-    if t.starts_with(">=") {
-        Op::GreaterEqual
-    } else if t.starts_with("<=") {
-        Op::LessEqual
-    } else if t.starts_with('>') {
-        Op::Greater
-    } else if t.starts_with('<') {
-        Op::Less
-    } else if t.starts_with('!') {
-        Op::NotEqual
-    } else {
-        Op::Equal
-    }
-}
-
-/// Kyverno's range forms `^(\d+(\.\d+)?)([^-]*)-(\d+(\.\d+)?)([^-]*)$` and its `!-`
-/// variant: exactly one `-`, a number before and after it. Returns the endpoints.
-fn range(t: &str, negated: bool) -> Option<(&str, &str)> {
-    if t.bytes().filter(|&b| b == b'-').count() != 1 {
-        return None;
-    }
-    let dash = t.find('-')?;
-    let (left, right) = (t.get(..dash)?, t.get(dash + 1..)?);
-    let left = if negated { left.strip_suffix('!')? } else { left };
-    let starts_with_number = |s: &str| {
-        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        digits > 0
-    };
-    if starts_with_number(left) && starts_with_number(right) {
-        Some((left, right))
-    } else {
-        None
-    }
+    Term::from_text(classify_term(text))
 }
 
 #[cfg(test)]
@@ -148,9 +97,24 @@ mod tests {
     }
 
     #[test]
+    fn runtime_reading_agrees_with_compiled() {
+        use kyvm_engine::matcher::matches_text;
+        for (p, v) in [
+            ("x* | y", Value::Str("xa")),
+            (">=1 & <3", Value::Int(2)),
+            ("1-3", Value::Int(5)),
+            ("!a*", Value::Str("b")),
+            ("?*", Value::Null),
+        ] {
+            assert_eq!(m(p, v), matches_text(&v, p), "{p}");
+        }
+    }
+
+    #[test]
     fn classifies_terms() {
         let p = string_pattern(" >=10Mi & 5-10 | !foo* ");
         assert_eq!(p.alternatives.len(), 2);
+        use kyvm_engine::matcher::Op;
         assert!(matches!(p.alternatives[0][0], Term::Compare { op: Op::GreaterEqual, .. }));
         assert!(matches!(p.alternatives[0][1], Term::InRange { .. }));
         assert!(matches!(p.alternatives[1][0], Term::Compare { op: Op::NotEqual, .. }));

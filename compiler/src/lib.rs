@@ -14,6 +14,8 @@
 //!   decision per rule (compile it, or report `error` for a feature not compiled yet).
 //! - [`lower`], [`lexer`]: patterns → IR with anchors resolved and Kyverno's evaluation
 //!   order; pattern strings → matchers; `match`/`exclude` → `MatchSpec`.
+//! - [`variables`]: templates, conditions, context entries and `foreach` lists → the
+//!   engine's compiled forms (JMESPath parsed once, here).
 //! - [`codegen`]: IR → instructions.
 //! - [`resource`]: YAML resources → arena documents (for the CLI).
 //!
@@ -36,6 +38,7 @@ pub mod lower;
 pub mod model;
 pub mod resource;
 pub mod source;
+pub mod variables;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,7 +50,7 @@ use kyvm_engine::Program;
 
 pub use diag::{Diagnostic, Severity};
 
-use crate::check::{PolicyPlan, RuleBody};
+use crate::check::PolicyPlan;
 use crate::codegen::PatternCodegen;
 use crate::source::SourceDoc;
 
@@ -106,13 +109,13 @@ pub fn compile_documents(docs: Vec<SourceDoc>, mut diags: Vec<Diagnostic>) -> Co
             diags.push(doc.locate(d, &source::YamlPath::root().key("metadata").key("name")));
         }
         let plan = check::plan_policy(doc, &policy, &mut diags);
-        let id = emit_policy(&mut builder, &doc.file, &plan);
+        let id = emit_policy(&mut builder, &doc.file, plan);
         policies.push(CompiledPolicy { id, file: doc.file.clone(), policy });
     }
     Compilation { program: builder.finish(), diagnostics: diags, policies }
 }
 
-fn emit_policy(builder: &mut ProgramBuilder, file: &str, plan: &PolicyPlan) -> PolicyId {
+fn emit_policy(builder: &mut ProgramBuilder, file: &str, plan: PolicyPlan) -> PolicyId {
     let first_rule = builder.next_rule_id().0;
     let policy = builder.add_policy(PolicyMeta {
         name: plan.name.as_str().into(),
@@ -122,12 +125,15 @@ fn emit_policy(builder: &mut ProgramBuilder, file: &str, plan: &PolicyPlan) -> P
         first_rule,
         rule_count: plan.rules.len() as u32,
     });
-    for rule in &plan.rules {
+    if plan.reads_images {
+        builder.set_needs_images();
+    }
+    for rule in plan.rules {
         builder.set_span(SourceSpan { file: file.into(), path: rule.path.key("match").to_string().into(), line: 0, column: 0 });
-        let matching = builder.match_spec(rule.matching.clone());
-        let entry = builder.here();
-        let message = rule.message.as_deref().map(|m| builder.string(m));
+        let matching = builder.match_spec(rule.matching);
+        let message = rule.message.map(|m| builder.template(m));
         let pass_message = builder.string(&format!("validation rule '{}' passed.", rule.name));
+        let entry = builder.here();
         let id = builder.add_rule(RuleMeta {
             name: rule.name.as_str().into(),
             policy,
@@ -137,19 +143,12 @@ fn emit_policy(builder: &mut ProgramBuilder, file: &str, plan: &PolicyPlan) -> P
             matching,
             message,
             pass_message,
-            autogen: rule.origin.clone(),
+            autogen: rule.origin,
             anchor_slots: 0,
         });
         builder.emit(Inst::CheckMatch { spec: matching });
         let mut cg = PatternCodegen { builder, file: file.to_string(), slots: HashMap::new() };
-        match &rule.body {
-            RuleBody::Pattern(node, path) => cg.pattern(id, node, path),
-            RuleBody::AnyPattern(alternatives) => cg.any_pattern(id, alternatives),
-            RuleBody::Error(message) => {
-                let message = cg.builder.string(message);
-                cg.builder.emit(Inst::RuleError { rule: id, message });
-            }
-        }
+        cg.rule_block(id, rule.body);
         let slots = cg.slot_count();
         builder.set_anchor_slots(id, slots);
     }

@@ -13,9 +13,11 @@
 //! anchors and keys whose value contains anchors are moved to the front (in reverse
 //! sorted order, as Kyverno's `PushFront` leaves them).
 
+use kyvm_engine::jmespath::ParseLimits;
 use kyvm_engine::matcher::ValuePattern;
 use kyvm_engine::matching::{FilterSet, KindSelector, LabelExpression, LabelOperator, LabelSelector, MatchSpec, ResourceFilter, Subject};
 use kyvm_engine::request::Operation;
+use kyvm_engine::template::{self, Template};
 use kyvm_engine::wildcard::{self, Glob};
 use serde_yaml::Value;
 
@@ -30,6 +32,38 @@ pub enum Node {
     Map(MapNode),
     List(ListNode),
     Scalar(ValuePattern),
+    /// A string leaf with `{{ }}` variables: the pattern is known after substitution.
+    Dynamic(String),
+}
+
+impl Node {
+    /// The number of [`Node::Dynamic`] leaves, in the order code generation meets them.
+    pub fn dynamic_leaves(&self) -> usize {
+        match self {
+            Node::Dynamic(_) => 1,
+            Node::Scalar(_) => 0,
+            Node::Map(m) => m.dynamic_leaves(),
+            Node::List(ListNode::OfMaps(m)) => m.dynamic_leaves(),
+            Node::List(ListNode::Exists(maps)) => maps.iter().map(MapNode::dynamic_leaves).sum(),
+            Node::List(ListNode::Nested(items)) => items.iter().map(Node::dynamic_leaves).sum(),
+            Node::List(ListNode::Empty | ListNode::OfScalar(_)) => 0,
+        }
+    }
+}
+
+impl MapNode {
+    fn dynamic_leaves(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| match (e.anchor, &e.value) {
+                // Code generation does not descend into these.
+                (Anchor::Negation, _) => 0,
+                (Anchor::Existence, Node::List(ListNode::Exists(_))) => e.value.dynamic_leaves(),
+                (Anchor::Existence, _) => 0,
+                _ => e.value.dynamic_leaves(),
+            })
+            .sum()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,6 +173,17 @@ impl PatternLowering<'_> {
             Value::Mapping(m) => Node::Map(self.map(m, path, ctx)),
             Value::Sequence(items) => Node::List(self.list(items, path)),
             Value::Tagged(t) => self.node(&t.value, path, ctx),
+            Value::String(s) if template::has_variables(s) && !s.contains("$(") => match Template::compile(s, &ParseLimits::default()) {
+                Ok(_) => Node::Dynamic(s.clone()),
+                Err(e) => {
+                    let d = Diagnostic::error("K0140", format!("invalid JMESPath in variable: {}", e.error))
+                        .expected("a valid JMESPath expression between `{{` and `}}`")
+                        .found(e.expression.clone());
+                    self.diags.push(self.doc.locate(d, path));
+                    self.unsupported.push(("an invalid variable".into(), path.clone()));
+                    Node::Scalar(ValuePattern::Null)
+                }
+            },
             scalar => Node::Scalar(self.scalar(scalar, path)),
         }
     }
@@ -150,6 +195,10 @@ impl PatternLowering<'_> {
             Value::Number(n) => ValuePattern::Number(n.as_f64().unwrap_or(0.0)),
             Value::String(s) => {
                 self.check_string(s, path);
+                // Kyverno's substitution turns escaped variables into literal text.
+                if s.contains("\\{{") {
+                    return lexer::value_pattern(&s.replace("\\{{", "{{"));
+                }
                 lexer::value_pattern(s)
             }
             Value::Tagged(t) => self.scalar(&t.value, path),
@@ -158,8 +207,11 @@ impl PatternLowering<'_> {
     }
 
     fn check_string(&mut self, s: &str, path: &YamlPath) {
-        if s.contains("{{") {
-            self.unsupported.push(("variables (`{{ }}`) in patterns".into(), path.clone()));
+        if template::has_variables(s) && s.contains("$(") {
+            self.unsupported.push(("variables mixed with `$( )` references in patterns".into(), path.clone()));
+        } else if template::has_variables(s) {
+            // Only reached for list elements: `[ "{{ x }}" ]`.
+            self.unsupported.push(("variables (`{{ }}`) in pattern lists".into(), path.clone()));
         } else if s.contains("$(") {
             self.unsupported.push(("`$( )` references in patterns".into(), path.clone()));
         }
@@ -199,6 +251,9 @@ impl PatternLowering<'_> {
                 }
             };
             let key = if anchor == Anchor::None { raw.clone() } else { bare.to_string() };
+            if template::has_variables(&key) {
+                self.unsupported.push(("variables (`{{ }}`) in pattern keys".into(), path.key(&raw)));
+            }
             let child_path = path.key(&raw);
             let expand = ctx == MapContext::ExpandKeys && wildcard::contains_wildcard(&key);
             let child_ctx = match (ctx, bare) {

@@ -6,7 +6,7 @@
 
 use core::fmt::Write;
 
-use crate::ids::{KeyId, PatternId, RuleId, StrId};
+use crate::ids::{KeyId, PatternId, RuleId, StrId, TemplateId};
 use crate::inst::Inst;
 use crate::matching::{FilterSet, MatchSpec};
 use crate::program::Program;
@@ -86,6 +86,10 @@ fn pattern(program: &Program, id: PatternId) -> String {
     program.patterns.get(id.index()).map_or_else(|| format!("<bad pattern {id}>"), |p| p.to_string())
 }
 
+fn template(program: &Program, id: TemplateId) -> String {
+    program.template(id).map_or_else(|| format!("<bad template {id}>"), |t| format!("{:?}", t.source))
+}
+
 fn rule(program: &Program, id: RuleId) -> String {
     program.rule(id).map_or_else(|| format!("<bad rule {id}>"), |r| r.name.to_string())
 }
@@ -120,5 +124,22 @@ fn operands(program: &Program, inst: &Inst) -> String {
         Inst::ForEachNext { done } => format!("done->{done}"),
         Inst::ForEachCatch { depth, next, on_fault } => format!("depth={depth} skip->{next} fault->{on_fault}"),
         Inst::ForEachEnd { on_fault } => format!("fault->{on_fault}"),
+        Inst::LoadContext { first, count } => {
+            let names: Vec<&str> = (first.0..first.0.saturating_add(count))
+                .map(|i| program.contexts.get(i as usize).map_or("<bad context>", |c| &*c.name))
+                .collect();
+            format!("[{}]", names.join(", "))
+        }
+        Inst::Preconditions { set } | Inst::Deny { set } => format!("conditions#{set}"),
+        Inst::ResolveTemplates { first, count } => format!("templates#{first}..+{count}"),
+        Inst::CheckDynamic { value, on_fault } => format!("{} fault->{on_fault}", template(program, value)),
+        Inst::CheckFieldDynamic { key: k, value, on_fault } => {
+            format!("{} {} fault->{on_fault}", key(program, k), template(program, value))
+        }
+        Inst::ForEachList { spec } => match program.foreach.get(spec.index()) {
+            Some(f) => format!("{:?} body->{}", f.list.source(), f.body),
+            None => format!("<bad foreach {spec}>"),
+        },
+        Inst::ForEachVerdict => String::new(),
     }
 }

@@ -86,6 +86,15 @@ impl<'a> Value<'a> {
         matches!(self, Value::Null)
     }
 
+    /// The number, as a float.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
     /// A short name of the value's type, for messages that must not carry content.
     pub fn type_name(&self) -> &'static str {
         match self {

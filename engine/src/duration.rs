@@ -111,6 +111,100 @@ pub fn parse(s: &str) -> Option<i64> {
     i64::try_from(total).ok()
 }
 
+/// Go's `time.Duration.String()`: `1h30m0s`, `1.5s`, `300ms`, `1µs`, `0s`, `-2m3s`.
+/// Whole hours never roll into days, as in Go.
+pub fn format(nanos: i64, out: &mut impl core::fmt::Write) -> core::fmt::Result {
+    // Right-to-left into a fixed buffer, as Go does; the longest is
+    // "-2562047h47m16.854775808s" (25 bytes).
+    let mut buf = [0u8; 32];
+    let mut w = buf.len();
+    let mut put = |w: &mut usize, b: u8| {
+        *w -= 1;
+        if let Some(slot) = buf.get_mut(*w) {
+            *slot = b;
+        }
+    };
+    let neg = nanos < 0;
+    let mut u = nanos.unsigned_abs();
+    if u < 1_000_000_000 {
+        // Under a second: the largest unit below it, with a fraction.
+        let prec;
+        put(&mut w, b's');
+        if u == 0 {
+            put(&mut w, b'0');
+            return out.write_str(core::str::from_utf8(buf.get(w..).unwrap_or_default()).unwrap_or("0s"));
+        } else if u < 1_000 {
+            prec = 0;
+            put(&mut w, b'n');
+        } else if u < 1_000_000 {
+            prec = 3;
+            // U+00B5 MICRO SIGN, two bytes.
+            put(&mut w, 0xB5);
+            put(&mut w, 0xC2);
+        } else {
+            prec = 6;
+            put(&mut w, b'm');
+        }
+        u = fmt_frac(&mut put, &mut w, u, prec);
+        fmt_int(&mut put, &mut w, u);
+    } else {
+        put(&mut w, b's');
+        u = fmt_frac(&mut put, &mut w, u, 9);
+        fmt_int(&mut put, &mut w, u % 60);
+        u /= 60;
+        if u > 0 {
+            put(&mut w, b'm');
+            fmt_int(&mut put, &mut w, u % 60);
+            u /= 60;
+            if u > 0 {
+                put(&mut w, b'h');
+                fmt_int(&mut put, &mut w, u);
+            }
+        }
+    }
+    if neg {
+        put(&mut w, b'-');
+    }
+    out.write_str(core::str::from_utf8(buf.get(w..).unwrap_or_default()).map_err(|_| core::fmt::Error)?)
+}
+
+/// Go's `fmtFrac`: writes `v / 10^prec`'s fraction without trailing zeros (and without
+/// the point when it is zero); returns the integer part.
+fn fmt_frac(put: &mut impl FnMut(&mut usize, u8), w: &mut usize, mut v: u64, prec: u32) -> u64 {
+    let mut print = false;
+    for _ in 0..prec {
+        let digit = (v % 10) as u8;
+        print = print || digit != 0;
+        if print {
+            put(w, b'0' + digit);
+        }
+        v /= 10;
+    }
+    if print {
+        put(w, b'.');
+    }
+    v
+}
+
+/// Go's `fmtInt`: writes `v` in decimal.
+fn fmt_int(put: &mut impl FnMut(&mut usize, u8), w: &mut usize, mut v: u64) {
+    if v == 0 {
+        put(w, b'0');
+        return;
+    }
+    while v > 0 {
+        put(w, b'0' + (v % 10) as u8);
+        v /= 10;
+    }
+}
+
+/// [`format`] into a `String`.
+pub fn to_go_string(nanos: i64) -> String {
+    let mut s = String::new();
+    let _ = format(nanos, &mut s);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -128,6 +222,22 @@ mod tests {
         assert_eq!(parse("2h45m0.5s"), Some(9_900_500_000_000));
         assert_eq!(parse("+10s"), Some(10_000_000_000));
         assert_eq!(parse("-9223372036854775808ns"), Some(i64::MIN));
+    }
+
+    #[test]
+    fn formats_like_go_duration_string() {
+        use super::to_go_string as f;
+        assert_eq!(f(0), "0s");
+        assert_eq!(f(1), "1ns");
+        assert_eq!(f(1_100), "1.1µs");
+        assert_eq!(f(2_200_000), "2.2ms");
+        assert_eq!(f(3_300_000_000), "3.3s");
+        assert_eq!(f(100_000_000_000), "1m40s");
+        assert_eq!(f(3_600_000_000_000), "1h0m0s");
+        assert_eq!(f(648_600_000_000_000), "180h10m0s");
+        assert_eq!(f(-1_000_000_000), "-1s");
+        assert_eq!(f(i64::MIN), "-2562047h47m16.854775808s");
+        assert_eq!(f(i64::MAX), "2562047h47m16.854775807s");
     }
 
     #[test]

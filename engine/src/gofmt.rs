@@ -32,6 +32,29 @@ pub fn format_float_e(v: f64, out: &mut impl Write) -> core::fmt::Result {
     out.write_str(digits)
 }
 
+/// How Go's `encoding/json` writes a float64: shortest digits, fixed notation unless the
+/// magnitude is below 1e-6 or at least 1e21, where it uses `1e+21` / `1e-7`.
+pub fn format_json_float(v: f64, out: &mut impl Write) -> core::fmt::Result {
+    if !v.is_finite() {
+        // encoding/json refuses these; Kyverno never holds them.
+        return out.write_str("null");
+    }
+    let abs = v.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let mut buf = StackStr::<40>::new();
+        write!(buf, "{v:e}")?;
+        let text = buf.as_str();
+        let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+        out.write_str(mantissa)?;
+        out.write_char('e')?;
+        if !exp.starts_with('-') {
+            out.write_char('+')?;
+        }
+        return out.write_str(exp);
+    }
+    write!(out, "{v}")
+}
+
 /// `fmt.Sprintf("%f", v)`: fixed notation with six decimals.
 pub fn format_float_f(v: f64, out: &mut impl Write) -> core::fmt::Result {
     if v.is_nan() {
@@ -95,6 +118,21 @@ mod tests {
         assert_eq!(e(0.0), "0E+00");
         assert_eq!(e(-2.25e-300), "-2.25E-300");
         assert_eq!(e(f64::INFINITY), "+Inf");
+    }
+
+    #[test]
+    fn json_format_matches_go() {
+        let j = |v: f64| {
+            let mut s = String::new();
+            format_json_float(v, &mut s).unwrap();
+            s
+        };
+        assert_eq!(j(1.5), "1.5");
+        assert_eq!(j(100.0), "100");
+        assert_eq!(j(1e21), "1e+21");
+        assert_eq!(j(1e-7), "1e-7");
+        assert_eq!(j(0.0), "0");
+        assert_eq!(j(-2.5e-9), "-2.5e-9");
     }
 
     #[test]

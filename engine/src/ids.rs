@@ -56,3 +56,19 @@ id!(
     /// A slot of the per-pattern anchor bookkeeping (one per distinct anchor key).
     AnchorSlot
 );
+id!(
+    /// A compiled [`Template`](crate::template::Template): a string with `{{ }}` variables.
+    TemplateId
+);
+id!(
+    /// A [`ConditionSet`](crate::rule::ConditionSet): `preconditions` or `deny.conditions`.
+    CondId
+);
+id!(
+    /// A [`ContextEntry`](crate::rule::ContextEntry) of a rule or a `foreach`.
+    ContextId
+);
+id!(
+    /// A [`ForEach`](crate::rule::ForEach) declaration of `validate.foreach`.
+    ForEachId
+);

@@ -18,7 +18,7 @@
 //!
 //! Every variant's doc line says what it does and which Kyverno construct emits it.
 
-use crate::ids::{Addr, AnchorSlot, KeyId, MatchId, PatternId, RuleId, StrId};
+use crate::ids::{Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, RuleId, StrId, TemplateId};
 
 /// One VM instruction. `Copy`, with named operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +48,31 @@ pub enum Inst {
     RuleError { rule: RuleId, message: StrId },
     /// Ends the rule with no result.
     End,
+
+    // ------------------------------------------------------------ variables
+    /// Loads `count` context entries from `first`, in order, into the JSON context, after
+    /// the variables the request supplies for this rule (the CLI's per-rule values).
+    /// Emitted at the start of every rule and `foreach` body that uses variables. An
+    /// entry that fails to load ends the block with `error`.
+    LoadContext { first: ContextId, count: u32 },
+    /// `preconditions`: when they do not hold, the block ends with `skip`.
+    Preconditions { set: CondId },
+    /// `validate.deny`: the block ends with `fail` (the conditions hold) or `pass`.
+    Deny { set: CondId },
+    /// Substitutes the variables of a pattern (templates `first..first+count`) before it
+    /// is checked, as Kyverno substitutes a whole pattern first. A variable that fails to
+    /// resolve ends the block with `error`. Emitted after `BeginPattern`.
+    ResolveTemplates { first: TemplateId, count: u32 },
+    /// Like `CheckValue`, with the substituted value of template `value` as the pattern.
+    /// Emitted for pattern leaves that hold variables.
+    CheckDynamic { value: TemplateId, on_fault: Addr },
+    /// Like `CheckField`, with the substituted value of template `value` as the pattern.
+    CheckFieldDynamic { key: KeyId, value: TemplateId, on_fault: Addr },
+    /// `validate.foreach[i]`: runs the body for each element of the list. A `fail` or
+    /// `error` element ends the block; elements that pass are counted.
+    ForEachList { spec: ForEachId },
+    /// After the last `foreach` declaration: `skip` when no element applied, else `pass`.
+    ForEachVerdict,
 
     // ----------------------------------------------------------- navigation
     /// Pushes the member `key` of the current node (`null` when absent or the node is not
@@ -203,6 +228,14 @@ impl Inst {
             Inst::AnyPatternDone { .. } => "any_pattern_done",
             Inst::RuleError { .. } => "rule_error",
             Inst::End => "end",
+            Inst::LoadContext { .. } => "load_context",
+            Inst::Preconditions { .. } => "preconditions",
+            Inst::Deny { .. } => "deny",
+            Inst::ResolveTemplates { .. } => "resolve_templates",
+            Inst::CheckDynamic { .. } => "check_dynamic",
+            Inst::CheckFieldDynamic { .. } => "check_field_dynamic",
+            Inst::ForEachList { .. } => "foreach_list",
+            Inst::ForEachVerdict => "foreach_verdict",
             Inst::EnterField { .. } => "enter_field",
             Inst::EnterIndex { .. } => "enter_index",
             Inst::Leave => "leave",

@@ -14,6 +14,9 @@
 //! - [`request`]: the admission facts rules match on.
 //! - [`wildcard`], [`quantity`], [`duration`], [`gofmt`], [`matcher`]: value checks.
 //! - [`matching`]: `match`/`exclude` and the kind dispatch table.
+//! - [`jmespath`], [`template`], [`conditions`], [`rule`], [`context`]: Kyverno's
+//!   variables — JMESPath compiled once, `{{ }}` templates, condition operators,
+//!   context entries and `foreach`, and the per-request JSON context they read.
 //! - [`ids`], [`inst`], [`program`]: the compiled form; [`disasm`] prints it.
 //! - [`vm`], [`scratch`], [`verdict`]: evaluation and its results.
 //!
@@ -25,16 +28,25 @@
 //!   and freed together, so the pass path never touches the global heap).
 //! - `ahash`: the kind dispatch table's hash map (fast, DoS-resistant hashing).
 //! - `smallvec`: small inline collections in the compiled tables.
+//! - `regex`: Kyverno's `regex_*` JMESPath functions and image references (RE2
+//!   semantics, linear time, size-limited compilation); Go syntax is translated first.
+//! - `regex-syntax`: `random()` walks a parsed pattern to generate a match, and
+//!   `equal_fold` uses its Unicode simple case folding tables (already under `regex`).
+//! - `rand`: `random()`'s randomness (thread-local generator).
+//! - `serde`, `serde_yaml`: `parse_yaml` (the same YAML reader the compiler uses).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::unreachable))]
 #![warn(missing_debug_implementations)]
 
+pub mod conditions;
+pub mod context;
 pub mod disasm;
 pub mod document;
 pub mod duration;
 pub mod gofmt;
 pub mod ids;
 pub mod inst;
+pub mod jmespath;
 pub mod json;
 pub mod limits;
 pub mod matcher;
@@ -42,7 +54,9 @@ pub mod matching;
 pub mod program;
 pub mod quantity;
 pub mod request;
+pub mod rule;
 pub mod scratch;
+pub mod template;
 pub mod verdict;
 pub mod vm;
 pub mod wildcard;

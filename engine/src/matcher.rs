@@ -103,6 +103,112 @@ impl Operand {
     }
 }
 
+/// A pattern term as text: what [`classify_term`] reads from one `&`-separated part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermText<'s> {
+    Compare { op: Op, operand: &'s str },
+    InRange { lo: &'s str, hi: &'s str },
+    NotInRange { lo: &'s str, hi: &'s str },
+}
+
+/// Reads one term the way Kyverno does: trim spaces, then a prefix operator (`>=`, `<=`,
+/// `>`, `<`, `!`, only on terms of two or more bytes), else a range `a!-b` or `a-b`
+/// (exactly one `-`, numbers on both sides), else equality.
+pub fn classify_term(text: &str) -> TermText<'_> {
+    let t = text.trim_matches(' ');
+    let op = if t.len() < 2 {
+        Op::Equal
+    } else if t.starts_with(">=") {
+        Op::GreaterEqual
+    } else if t.starts_with("<=") {
+        Op::LessEqual
+    } else if t.starts_with('>') {
+        Op::Greater
+    } else if t.starts_with('<') {
+        Op::Less
+    } else if t.starts_with('!') {
+        Op::NotEqual
+    } else {
+        Op::Equal
+    };
+    if op == Op::Equal {
+        if let Some((lo, hi)) = range(t, true) {
+            return TermText::NotInRange { lo: lo.trim(), hi: hi.trim() };
+        }
+        if let Some((lo, hi)) = range(t, false) {
+            return TermText::InRange { lo: lo.trim(), hi: hi.trim() };
+        }
+    }
+    TermText::Compare { op, operand: t.get(op.symbol().len()..).unwrap_or("").trim() }
+}
+
+/// Kyverno's range forms `^(\d+(\.\d+)?)([^-]*)-(\d+(\.\d+)?)([^-]*)$` and its `!-`
+/// variant: exactly one `-`, a number at the start of both sides.
+fn range(t: &str, negated: bool) -> Option<(&str, &str)> {
+    if t.bytes().filter(|&b| b == b'-').count() != 1 {
+        return None;
+    }
+    let dash = t.find('-')?;
+    let (left, right) = (t.get(..dash)?, t.get(dash + 1..)?);
+    let left = if negated { left.strip_suffix('!')? } else { left };
+    let numeric = |s: &str| s.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    (numeric(left) && numeric(right)).then_some((left, right))
+}
+
+impl Term {
+    /// The compiled form of a term read by [`classify_term`].
+    pub fn from_text(t: TermText<'_>) -> Term {
+        match t {
+            TermText::Compare { op, operand } => Term::Compare { op, operand: Operand::new(operand) },
+            TermText::InRange { lo, hi } => Term::InRange { lo: Operand::new(lo), hi: Operand::new(hi) },
+            TermText::NotInRange { lo, hi } => Term::NotInRange { lo: Operand::new(lo), hi: Operand::new(hi) },
+        }
+    }
+}
+
+/// Matches `value` against a pattern string known only at run time (a pattern leaf that
+/// held a variable), reading the string as it goes, without allocating.
+pub fn matches_text(value: &Value<'_>, pattern: &str) -> bool {
+    if let Value::Str(s) = value {
+        if *s == pattern {
+            return true;
+        }
+    }
+    pattern.split('|').any(|alt| {
+        alt.trim_matches(' ').split('&').all(|term| match classify_term(term) {
+            TermText::Compare { op, operand } => compare_text(value, op, operand),
+            TermText::InRange { lo, hi } => compare_text(value, Op::GreaterEqual, lo) && compare_text(value, Op::LessEqual, hi),
+            TermText::NotInRange { lo, hi } => compare_text(value, Op::Less, lo) || compare_text(value, Op::Greater, hi),
+        })
+    })
+}
+
+/// [`compare`] with the operand parsed on the spot.
+fn compare_text(value: &Value<'_>, op: Op, operand: &str) -> bool {
+    let mut buf = StackStr::<48>::new();
+    let number_text = number_to_string(value, &mut buf);
+    if let (Some(want), Some(text)) = (duration::parse(operand), number_text) {
+        if duration::parse(text).is_some_and(|have| op.holds(have.cmp(&want))) {
+            return true;
+        }
+    }
+    if let (Some(want), Some(text)) = (Quantity::parse(operand), number_text) {
+        if Quantity::parse(text).is_some_and(|have| op.holds(have.compare(want))) {
+            return true;
+        }
+    }
+    match op {
+        Op::Equal | Op::NotEqual => {
+            let mut buf = StackStr::<48>::new();
+            let Some(text) = value_to_string(value, &mut buf) else {
+                return false;
+            };
+            crate::wildcard::matches(operand, text) == (op == Op::Equal)
+        }
+        _ => false,
+    }
+}
+
 impl ValuePattern {
     /// Does `value` match? (Kyverno's `pattern.Validate`.)
     pub fn matches(&self, value: &Value<'_>) -> bool {

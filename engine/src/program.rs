@@ -7,10 +7,12 @@
 //! it keeps the tables consistent (every id it hands out is valid), and the VM still
 //! checks every index, so even a hand-made program cannot make it panic.
 
-use crate::ids::{Addr, KeyId, MatchId, PatternId, PolicyId, RuleId, StrId};
+use crate::ids::{Addr, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PolicyId, RuleId, StrId, TemplateId};
 use crate::inst::Inst;
 use crate::matcher::ValuePattern;
 use crate::matching::{Dispatch, MatchSpec};
+use crate::rule::{ConditionSet, ContextEntry, ForEach};
+use crate::template::Template;
 use crate::wildcard::Glob;
 
 /// Enforce (deny the request) or Audit (report only). A failing Audit rule is still a
@@ -92,8 +94,8 @@ pub struct RuleMeta {
     /// The rule's code starts here.
     pub entry: Addr,
     pub matching: MatchId,
-    /// `validate.message`, ending with a period when not empty.
-    pub message: Option<StrId>,
+    /// `validate.message` (a period is added after substitution when it has none).
+    pub message: Option<TemplateId>,
     /// "validation rule 'NAME' passed."
     pub pass_message: StrId,
     pub autogen: Option<AutogenOrigin>,
@@ -126,6 +128,13 @@ pub struct KeyRef {
 /// An immutable compiled policy set.
 #[derive(Debug, Default)]
 pub struct Program {
+    /// Strings with `{{ }}` variables: messages, pattern leaves, condition messages.
+    pub templates: Vec<Template>,
+    pub condition_sets: Vec<ConditionSet>,
+    pub contexts: Vec<ContextEntry>,
+    pub foreach: Vec<ForEach>,
+    /// Some expression reads `images`, so the JSON context must carry it.
+    pub needs_images: bool,
     pub code: Vec<Inst>,
     /// Index into `spans` for each instruction of `code`.
     pub code_spans: Vec<u32>,
@@ -157,6 +166,10 @@ impl Program {
     /// The policy that owns `rule`.
     pub fn policy_of(&self, rule: RuleId) -> Option<&PolicyMeta> {
         self.rule(rule).and_then(|r| self.policy(r.policy))
+    }
+
+    pub fn template(&self, id: TemplateId) -> Option<&Template> {
+        self.templates.get(id.index())
     }
 
     pub fn span_of(&self, addr: Addr) -> Option<&SourceSpan> {
@@ -218,6 +231,45 @@ impl ProgramBuilder {
         }
         self.program.patterns.push(p);
         PatternId(self.program.patterns.len() as u32 - 1)
+    }
+
+    pub fn template(&mut self, t: Template) -> TemplateId {
+        self.program.templates.push(t);
+        TemplateId(self.program.templates.len() as u32 - 1)
+    }
+
+    /// The id the next added template will get (templates of one pattern are
+    /// consecutive, for `ResolveTemplates`).
+    pub fn next_template_id(&self) -> TemplateId {
+        TemplateId(self.program.templates.len() as u32)
+    }
+
+    pub fn condition_set(&mut self, c: ConditionSet) -> CondId {
+        self.program.condition_sets.push(c);
+        CondId(self.program.condition_sets.len() as u32 - 1)
+    }
+
+    pub fn context_entry(&mut self, c: ContextEntry) -> ContextId {
+        self.program.contexts.push(c);
+        ContextId(self.program.contexts.len() as u32 - 1)
+    }
+
+    pub fn next_context_id(&self) -> ContextId {
+        ContextId(self.program.contexts.len() as u32)
+    }
+
+    pub fn foreach(&mut self, f: ForEach) -> ForEachId {
+        self.program.foreach.push(f);
+        ForEachId(self.program.foreach.len() as u32 - 1)
+    }
+
+    pub fn foreach_mut(&mut self, id: ForEachId) -> Option<&mut ForEach> {
+        self.program.foreach.get_mut(id.index())
+    }
+
+    /// Marks the program as reading `images`.
+    pub fn set_needs_images(&mut self) {
+        self.program.needs_images = true;
     }
 
     pub fn match_spec(&mut self, m: MatchSpec) -> MatchId {
@@ -355,7 +407,9 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::FailIfPresent { on_fault, .. }
         | Inst::Raise { on_fault, .. }
         | Inst::Convert { on_fault, .. }
-        | Inst::ForEachEnd { on_fault } => fill(on_fault),
+        | Inst::ForEachEnd { on_fault }
+        | Inst::CheckDynamic { on_fault, .. }
+        | Inst::CheckFieldDynamic { on_fault, .. } => fill(on_fault),
         Inst::JumpIfAbsent { target, .. } | Inst::Jump { target } | Inst::Retry { target, .. } => fill(target),
         Inst::ForEachNext { done } => fill(done),
         Inst::ForEachCatch { next, on_fault, .. } => {
@@ -371,6 +425,12 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::AnyPatternDone { .. }
         | Inst::RuleError { .. }
         | Inst::End
+        | Inst::LoadContext { .. }
+        | Inst::Preconditions { .. }
+        | Inst::Deny { .. }
+        | Inst::ResolveTemplates { .. }
+        | Inst::ForEachList { .. }
+        | Inst::ForEachVerdict
         | Inst::EnterField { .. }
         | Inst::EnterIndex { .. }
         | Inst::Leave

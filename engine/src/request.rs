@@ -6,6 +6,7 @@
 //! from an `admission.k8s.io/v1` AdmissionReview; the CLI builds it from a resource file
 //! plus the test's values and user-info files. Nothing here copies the object.
 
+use crate::context::SuppliedVariable;
 use crate::document::Value;
 
 /// An admission operation.
@@ -91,6 +92,25 @@ pub struct Request<'a> {
     pub namespace_labels: Value<'a>,
     pub user: UserInfo<'a>,
     pub dry_run: bool,
+    /// The AdmissionReview's `request` object (every AdmissionRequest field, for
+    /// `{{ request.* }}`), or `null` when the request was not built from a review.
+    pub admission: Value<'a>,
+    /// Variables supplied with the request: the CLI's values file. Empty for the webhook.
+    pub variables: &'a [SuppliedVariable<'a>],
+    /// What a context entry that needs cluster data (`configMap`, `apiCall`, ...) sees.
+    pub external_data: ExternalData,
+}
+
+/// Where the data of `configMap`, `apiCall`, `imageRegistry` and `globalReference`
+/// context entries comes from. kyvm does not call the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExternalData {
+    /// From [`Request::variables`]; an entry without a value is absent, as in Kyverno's
+    /// CLI (`kyverno apply` and `kyverno test`).
+    #[default]
+    Supplied,
+    /// Nowhere: a rule whose entry has no supplied value reports `error`.
+    Unavailable,
 }
 
 impl<'a> Request<'a> {
@@ -117,6 +137,9 @@ impl<'a> Request<'a> {
             namespace_labels: Value::Null,
             user: UserInfo::default(),
             dry_run: false,
+            admission: Value::Null,
+            variables: &[],
+            external_data: ExternalData::Supplied,
         }
     }
 
@@ -144,6 +167,9 @@ impl<'a> Request<'a> {
             namespace_labels: Value::Null,
             user: UserInfo { username: str_of(user, "username"), groups: array(user, "groups"), roles: &[], cluster_roles: &[] },
             dry_run: matches!(req.get("dryRun"), Some(Value::Bool(true))),
+            admission: req,
+            variables: &[],
+            external_data: ExternalData::Unavailable,
         })
     }
 

@@ -7,19 +7,29 @@
 //! the caller resets between requests: a passing evaluation touches the global heap not
 //! at all.
 //!
+//! **Blocks.** A rule's code is a *block*: it runs until an instruction decides an
+//! outcome (`pass`, `fail`, `skip`, `error`, or no result). A `foreach` body is a block
+//! too, run once per list element by [`Inst::ForEachList`], whose outcomes it combines
+//! the way Kyverno's `validateElements` does. Only rules that use variables touch the
+//! JSON context ([`crate::context`]); it is built on first use, once per request, and
+//! each rule and each element undo their bindings when they end.
+//!
 //! The VM never trusts its program: every address and table index is checked and a bad
 //! one is an [`EngineError`] carrying the program counter; every run is bounded by
-//! [`Limits::max_steps`].
+//! [`Limits::max_steps`], JMESPath evaluation included.
 
-use bumpalo::collections::Vec as BumpVec;
+use bumpalo::collections::{String as BumpString, Vec as BumpVec};
 use bumpalo::Bump;
 
+use crate::context::JsonContext;
 use crate::document::Value;
-use crate::ids::{Addr, KeyId, PolicyId, RuleId};
+use crate::ids::{Addr, ContextId, ForEachId, KeyId, PolicyId, RuleId, TemplateId};
 use crate::inst::{FaultKind, Inst, Reason};
+use crate::jmespath::{self, Env};
 use crate::limits::Limits;
+use crate::matcher;
 use crate::program::{ApplyRules, KeyRef, Program, RuleMeta};
-use crate::request::{Operation, Request};
+use crate::request::{ExternalData, Operation, Request};
 use crate::verdict::{EngineError, EngineErrorKind, Evaluation, RuleResult, RuleStatus};
 
 /// Evaluates every applicable rule of `program` against `req`.
@@ -141,9 +151,29 @@ struct Vm<'a> {
     fault: Fault<'a>,
     steps: u64,
     max_steps: u64,
+    /// The JSON context, built when a rule first needs it.
+    context: Option<JsonContext<'a>>,
+    /// Substituted pattern templates, by template id (sized on first use).
+    resolved: BumpVec<'a, Value<'a>>,
+    /// The innermost `foreach` element's index, for `foreachValues`.
+    element_index: Option<u32>,
+}
+
+/// What a block decided: a rule result without the rule.
+#[derive(Clone, Copy, Debug)]
+struct Outcome<'a> {
+    status: RuleStatus,
+    message: &'a str,
+}
+
+impl<'a> Outcome<'a> {
+    fn new(status: RuleStatus, message: &'a str) -> Self {
+        Outcome { status, message }
+    }
 }
 
 type Step<'a> = Result<Option<RuleResult<'a>>, EngineError>;
+type BlockResult<'a> = Result<Option<Outcome<'a>>, EngineError>;
 
 impl<'a> Vm<'a> {
     fn new(program: &'a Program, req: Request<'a>, arena: &'a Bump, limits: &Limits) -> Self {
@@ -159,15 +189,32 @@ impl<'a> Vm<'a> {
             fault: Fault { kind: FaultKind::Fail, reason: Reason::ValueMismatch, depth: 0, extra: None },
             steps: 0,
             max_steps: limits.max_steps,
+            context: None,
+            resolved: BumpVec::new_in(arena),
+            element_index: None,
         }
     }
 
     fn run_rule(&mut self, rule_id: RuleId, rule: &'a RuleMeta) -> Step<'a> {
+        let mark = self.context.as_ref().map_or(0, JsonContext::mark);
+        self.element_index = None;
+        let outcome = self.run_block(rule.entry, rule, self.req.object);
+        if let Some(ctx) = &mut self.context {
+            ctx.reset(mark);
+        }
+        Ok(outcome?.map(|o| RuleResult { rule: rule_id, status: o.status, message: o.message }))
+    }
+
+    /// Runs a block of code from `entry` until it decides. `root` is what patterns are
+    /// checked against: the object under review, or a `foreach` element.
+    fn run_block(&mut self, entry: Addr, rule: &'a RuleMeta, root: Value<'a>) -> BlockResult<'a> {
         self.frames.clear();
-        self.frames.push(Frame::new(self.req.object, Seg::Root));
+        self.frames.push(Frame::new(root, Seg::Root));
         self.alternatives.clear();
+        // Elements that applied across this block's `foreach` declarations.
+        let mut applied: u32 = 0;
         let code = &self.program.code;
-        let mut pc = rule.entry;
+        let mut pc = entry;
         loop {
             self.steps += 1;
             if self.steps > self.max_steps {
@@ -189,40 +236,121 @@ impl<'a> Vm<'a> {
                     if self.req.operation == Operation::Delete {
                         return Ok(None);
                     }
-                    self.frames.truncate(1);
+                    self.frames.clear();
+                    self.frames.push(Frame::new(root, Seg::Root));
                     for a in self.anchors.iter_mut() {
                         *a = ANCHOR_UNSEEN;
                     }
                     next
                 }
-                Inst::PatternPassed { rule } => {
-                    let meta = self.program.rule(rule).ok_or(bad)?;
-                    let message = self.program.string(meta.pass_message).ok_or(bad)?;
-                    return Ok(Some(RuleResult { rule: rule_id, status: RuleStatus::Pass, message }));
+                Inst::PatternPassed { rule: _ } => {
+                    let message = self.program.string(rule.pass_message).ok_or(bad)?;
+                    return Ok(Some(Outcome::new(RuleStatus::Pass, message)));
                 }
-                Inst::PatternFailed { rule } => {
-                    let meta = self.program.rule(rule).ok_or(bad)?;
-                    return Ok(Some(self.pattern_failed(rule_id, meta, bad)?));
+                Inst::PatternFailed { rule: _ } => {
+                    return Ok(Some(self.pattern_failed(rule, pc)?));
                 }
-                Inst::AnyPatternPassed { rule, index } => {
-                    let meta = self.program.rule(rule).ok_or(bad)?;
+                Inst::AnyPatternPassed { rule: _, index } => {
                     let message =
-                        bumpalo::format!(in self.arena, "validation rule '{}' anyPattern[{}] passed.", meta.name, index).into_bump_str();
-                    return Ok(Some(RuleResult { rule: rule_id, status: RuleStatus::Pass, message }));
+                        bumpalo::format!(in self.arena, "validation rule '{}' anyPattern[{}] passed.", rule.name, index).into_bump_str();
+                    return Ok(Some(Outcome::new(RuleStatus::Pass, message)));
                 }
                 Inst::AnyPatternFailed { index } => {
                     self.record_alternative(rule, index);
                     next
                 }
-                Inst::AnyPatternDone { rule } => {
-                    let meta = self.program.rule(rule).ok_or(bad)?;
-                    return Ok(Some(self.any_pattern_done(rule_id, meta, bad)?));
+                Inst::AnyPatternDone { rule: _ } => {
+                    return Ok(Some(self.any_pattern_done(rule, pc)?));
                 }
                 Inst::RuleError { rule: _, message } => {
                     let message = self.program.string(message).ok_or(bad)?;
-                    return Ok(Some(RuleResult { rule: rule_id, status: RuleStatus::Error, message }));
+                    return Ok(Some(Outcome::new(RuleStatus::Error, message)));
                 }
                 Inst::End => return Ok(None),
+
+                Inst::LoadContext { first, count } => {
+                    if let Err(e) = self.load_context(rule, first, count, pc)? {
+                        let message = bumpalo::format!(in self.arena, "failed to load context: {}", e.message).into_bump_str();
+                        return Ok(Some(Outcome::new(RuleStatus::Error, message)));
+                    }
+                    next
+                }
+                Inst::Preconditions { set } => {
+                    let set = self.program.condition_sets.get(set.index()).ok_or(bad)?;
+                    let (root_doc, mut env) = self.eval_env(pc);
+                    let result = set.evaluate(root_doc, &mut env);
+                    self.charge(&env, pc)?;
+                    match result {
+                        Ok(o) if o.holds => next,
+                        Ok(o) => {
+                            let message = if o.message.is_empty() {
+                                "preconditions not met"
+                            } else {
+                                bumpalo::format!(in self.arena, "preconditions not met; {}", o.message).into_bump_str()
+                            };
+                            return Ok(Some(Outcome::new(RuleStatus::Skip, message)));
+                        }
+                        Err(e) => {
+                            let message =
+                                bumpalo::format!(in self.arena, "failed to evaluate preconditions: {}", e.message).into_bump_str();
+                            return Ok(Some(Outcome::new(RuleStatus::Error, message)));
+                        }
+                    }
+                }
+                Inst::Deny { set } => {
+                    let set = self.program.condition_sets.get(set.index()).ok_or(bad)?;
+                    let (root_doc, mut env) = self.eval_env(pc);
+                    let result = set.evaluate(root_doc, &mut env);
+                    self.charge(&env, pc)?;
+                    return Ok(Some(match result {
+                        Ok(o) if o.holds => Outcome::new(RuleStatus::Fail, self.deny_message(rule, o.message, pc)?),
+                        Ok(_) => Outcome::new(RuleStatus::Pass, self.program.string(rule.pass_message).ok_or(bad)?),
+                        Err(e) => Outcome::new(
+                            RuleStatus::Error,
+                            bumpalo::format!(in self.arena, "failed to check deny conditions: {}", e.message).into_bump_str(),
+                        ),
+                    }));
+                }
+                Inst::ResolveTemplates { first, count } => {
+                    if let Err(e) = self.resolve_templates(first, count, pc)? {
+                        let message = bumpalo::format!(in self.arena, "variable substitution failed: {}", e.message).into_bump_str();
+                        return Ok(Some(Outcome::new(RuleStatus::Error, message)));
+                    }
+                    next
+                }
+                Inst::CheckDynamic { value, on_fault } => {
+                    let pattern = *self.resolved.get(value.index()).ok_or(bad)?;
+                    let node = self.current(bad)?.node;
+                    if dynamic_matches(pattern, &node) {
+                        next
+                    } else {
+                        self.raise(FaultKind::Fail, Reason::ValueMismatch, None, on_fault)
+                    }
+                }
+                Inst::CheckFieldDynamic { key, value, on_fault } => {
+                    let pattern = *self.resolved.get(value.index()).ok_or(bad)?;
+                    let (name, node) = self.lookup(key, bad)?;
+                    if dynamic_matches(pattern, &node.unwrap_or(Value::Null)) {
+                        next
+                    } else {
+                        self.raise(FaultKind::Fail, Reason::ValueMismatch, Some(name), on_fault)
+                    }
+                }
+                Inst::ForEachList { spec } => match self.run_foreach(rule, spec, root, pc)? {
+                    ForEachResult::Applied(n) => {
+                        applied = applied.saturating_add(n);
+                        next
+                    }
+                    ForEachResult::Decided(outcome) => return Ok(Some(outcome)),
+                },
+                Inst::ForEachVerdict => {
+                    let outcome = if applied == 0 {
+                        Outcome::new(RuleStatus::Skip, "rule skipped")
+                    } else {
+                        Outcome::new(RuleStatus::Pass, "rule passed")
+                    };
+                    return Ok(Some(outcome));
+                }
 
                 Inst::EnterField { key } => {
                     let (name, value) = self.lookup(key, bad)?;
@@ -431,35 +559,31 @@ impl<'a> Vm<'a> {
     }
 
     /// Kyverno's `MatchPattern` error classification for `validate.pattern`.
-    fn pattern_failed(&self, rule_id: RuleId, meta: &'a RuleMeta, bad: EngineError) -> Result<RuleResult<'a>, EngineError> {
+    fn pattern_failed(&mut self, rule: &'a RuleMeta, pc: Addr) -> Result<Outcome<'a>, EngineError> {
         let fault = self.fault;
-        let message = meta.message.map(|m| self.program.string(m).ok_or(bad)).transpose()?;
         let path = self.fault_path();
+        let message = self.rule_message(rule, pc)?;
         let (status, text) = if fault.kind.is_skip() {
             let text = bumpalo::format!(in self.arena, "{}: {} at path {}", skip_prefix(fault.kind), fault.reason.describe(), path);
             (RuleStatus::Skip, text)
         } else if fault.kind == FaultKind::Invalid || (fault.kind == FaultKind::Fail && self.anchor_key_missing()) {
             let text = match message {
                 Some(m) => {
-                    bumpalo::format!(in self.arena, "validation error: {} rule {} execution error: {} at path {}", m, meta.name, fault.reason.describe(), path)
+                    bumpalo::format!(in self.arena, "validation error: {} rule {} execution error: {} at path {}", m, rule.name, fault.reason.describe(), path)
                 }
                 None => {
-                    bumpalo::format!(in self.arena, "validation error: rule {} execution error: {} at path {}", meta.name, fault.reason.describe(), path)
+                    bumpalo::format!(in self.arena, "validation error: rule {} execution error: {} at path {}", rule.name, fault.reason.describe(), path)
                 }
             };
             (RuleStatus::Error, text)
         } else {
             let text = match message {
-                Some(m) => {
-                    bumpalo::format!(in self.arena, "validation error: {} rule {} failed at path {}", m, meta.name, path)
-                }
-                None => {
-                    bumpalo::format!(in self.arena, "validation error: rule {} failed at path {}", meta.name, path)
-                }
+                Some(m) => bumpalo::format!(in self.arena, "validation error: {} rule {} failed at path {}", m, rule.name, path),
+                None => bumpalo::format!(in self.arena, "validation error: rule {} failed at path {}", rule.name, path),
             };
             (RuleStatus::Fail, text)
         };
-        Ok(RuleResult { rule: rule_id, status, message: text.into_bump_str() })
+        Ok(Outcome::new(status, text.into_bump_str()))
     }
 
     fn record_alternative(&mut self, rule: &'a RuleMeta, index: u32) {
@@ -477,21 +601,18 @@ impl<'a> Vm<'a> {
         self.alternatives.push(AltOutcome { skipped, text: text.into_bump_str() });
     }
 
-    fn any_pattern_done(&self, rule_id: RuleId, meta: &'a RuleMeta, bad: EngineError) -> Result<RuleResult<'a>, EngineError> {
+    fn any_pattern_done(&mut self, rule: &'a RuleMeta, pc: Addr) -> Result<Outcome<'a>, EngineError> {
         let failed = self.alternatives.iter().filter(|a| !a.skipped).count();
         let skipped = self.alternatives.len() - failed;
+        let message = self.rule_message(rule, pc)?;
         if failed == 0 && skipped == 0 {
-            let message = match meta.message {
-                Some(m) => self.program.string(m).ok_or(bad)?,
-                None => "",
-            };
-            return Ok(RuleResult { rule: rule_id, status: RuleStatus::Pass, message });
+            return Ok(Outcome::new(RuleStatus::Pass, message.unwrap_or("")));
         }
-        let mut out = bumpalo::collections::String::new_in(self.arena);
+        let mut out = BumpString::new_in(self.arena);
         let status = if failed > 0 {
             out.push_str("validation error: ");
-            if let Some(m) = meta.message {
-                out.push_str(self.program.string(m).ok_or(bad)?);
+            if let Some(m) = message {
+                out.push_str(m);
                 out.push(' ');
             }
             RuleStatus::Fail
@@ -506,7 +627,265 @@ impl<'a> Vm<'a> {
             first = false;
             out.push_str(alt.text);
         }
-        Ok(RuleResult { rule: rule_id, status, message: out.into_bump_str() })
+        Ok(Outcome::new(status, out.into_bump_str()))
+    }
+
+    /// `validate.message`, substituted, with the period Kyverno adds. A message whose
+    /// variables do not resolve says so instead.
+    fn rule_message(&mut self, rule: &'a RuleMeta, pc: Addr) -> Result<Option<&'a str>, EngineError> {
+        let Some(id) = rule.message else {
+            return Ok(None);
+        };
+        let template = self.program.template(id).ok_or(EngineError { kind: EngineErrorKind::BadProgram, pc })?;
+        if let Some(text) = template.literal() {
+            return Ok(Some(self.with_period(text)));
+        }
+        let (root, mut env) = self.eval_env(pc);
+        let result = template.evaluate_string(root, &mut env);
+        self.charge(&env, pc)?;
+        Ok(Some(match result {
+            Ok(text) => self.with_period(text),
+            Err(e) => bumpalo::format!(in self.arena, "failed to substitute variables in message: {}", e.message).into_bump_str(),
+        }))
+    }
+
+    fn with_period(&self, text: &'a str) -> &'a str {
+        if text.is_empty() || text.ends_with('.') {
+            text
+        } else {
+            bumpalo::format!(in self.arena, "{}.", text).into_bump_str()
+        }
+    }
+
+    /// Kyverno's `getDenyMessage`: the rule's message and the deciding conditions'
+    /// messages, joined and substituted.
+    fn deny_message(&mut self, rule: &'a RuleMeta, conditions: &'a str, pc: Addr) -> Result<&'a str, EngineError> {
+        let rule_text = match rule.message {
+            None => None,
+            Some(id) => {
+                let template = self.program.template(id).ok_or(EngineError { kind: EngineErrorKind::BadProgram, pc })?;
+                let (root, mut env) = self.eval_env(pc);
+                let result = template.evaluate_string(root, &mut env);
+                self.charge(&env, pc)?;
+                match result {
+                    Ok(text) => Some(text),
+                    Err(e) => {
+                        return Ok(
+                            bumpalo::format!(in self.arena, "failed to substitute variables in message: {}", e.message).into_bump_str()
+                        )
+                    }
+                }
+            }
+        };
+        Ok(match (rule_text.filter(|t| !t.is_empty()), conditions.is_empty()) {
+            (None, true) => bumpalo::format!(in self.arena, "validation error: rule {} failed", rule.name).into_bump_str(),
+            (Some(t), true) => t,
+            (None, false) => conditions,
+            (Some(t), false) => bumpalo::format!(in self.arena, "{}; {}", t, conditions).into_bump_str(),
+        })
+    }
+
+    // ------------------------------------------------------------ variables
+
+    /// The JSON context's root and an evaluation environment whose step budget is what
+    /// is left of the request's.
+    fn eval_env(&mut self, _pc: Addr) -> (Value<'a>, Env<'a>) {
+        let arena = self.arena;
+        let req = self.req;
+        let needs_images = self.program.needs_images;
+        let ctx = self.context.get_or_insert_with(|| JsonContext::new(arena, &req, req.variables, needs_images));
+        let root = ctx.root();
+        let mut env = Env::new(arena);
+        env.steps_left = self.max_steps.saturating_sub(self.steps);
+        (root, env)
+    }
+
+    /// Charges the steps an evaluation took; running out is an engine error.
+    fn charge(&mut self, env: &Env<'a>, pc: Addr) -> Result<(), EngineError> {
+        let budget = self.max_steps.saturating_sub(self.steps);
+        self.steps = self.steps.saturating_add(budget.saturating_sub(env.steps_left));
+        if env.steps_left == 0 {
+            return Err(EngineError { kind: EngineErrorKind::StepLimit, pc });
+        }
+        Ok(())
+    }
+
+    fn context_mut(&mut self) -> &mut JsonContext<'a> {
+        let arena = self.arena;
+        let req = self.req;
+        let needs_images = self.program.needs_images;
+        self.context.get_or_insert_with(|| JsonContext::new(arena, &req, req.variables, needs_images))
+    }
+
+    /// Binds the request's variables for `rule`, then loads context entries
+    /// `first..first+count` in order. The inner error is the entry that failed.
+    fn load_context(
+        &mut self,
+        rule: &'a RuleMeta,
+        first: ContextId,
+        count: u32,
+        pc: Addr,
+    ) -> Result<Result<(), jmespath::Error>, EngineError> {
+        let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
+        let variables = self.req.variables;
+        let element = self.element_index;
+        let ctx = self.context_mut();
+        for v in variables.iter().filter(|v| v.rule == Some(&*rule.name)) {
+            let value = match (v.per_element, element) {
+                (false, _) => v.value,
+                (true, Some(i)) => v.value.as_array().and_then(|items| items.get(i as usize)).copied().unwrap_or(Value::Null),
+                (true, None) => continue,
+            };
+            ctx.bind(v.path, value);
+        }
+        for i in 0..count {
+            let entry = self.program.contexts.get(first.index() + i as usize).ok_or(bad)?;
+            let (root, mut env) = self.eval_env(pc);
+            let result = entry.load(root, &mut env);
+            self.charge(&env, pc)?;
+            match result {
+                Ok(Some(value)) => self.context_mut().bind(&entry.name, value),
+                // Data from the cluster: supplied with the request or absent.
+                Ok(None) => {
+                    let supplied = variables.iter().any(|v| v.path.split('.').next() == Some(&*entry.name));
+                    if !supplied && self.req.external_data == ExternalData::Unavailable {
+                        return Ok(Err(jmespath::Error::new(
+                            jmespath::ErrorKind::InvalidValue,
+                            format!("context entry {} needs data from the cluster, which kyvm cannot fetch yet", entry.name),
+                        )));
+                    }
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Substitutes templates `first..first+count` into `resolved`.
+    fn resolve_templates(&mut self, first: TemplateId, count: u32, pc: Addr) -> Result<Result<(), jmespath::Error>, EngineError> {
+        let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
+        if self.resolved.len() < self.program.templates.len() {
+            self.resolved.resize(self.program.templates.len(), Value::Null);
+        }
+        for i in 0..count as usize {
+            let index = first.index() + i;
+            let template = self.program.templates.get(index).ok_or(bad)?;
+            let (root, mut env) = self.eval_env(pc);
+            let result = template.evaluate(root, &mut env);
+            self.charge(&env, pc)?;
+            match result {
+                Ok(v) => *self.resolved.get_mut(index).ok_or(bad)? = v,
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// One `foreach` declaration (Kyverno's `validateElements`).
+    fn run_foreach(&mut self, rule: &'a RuleMeta, spec: ForEachId, root: Value<'a>, pc: Addr) -> Result<ForEachResult<'a>, EngineError> {
+        let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
+        let fe = self.program.foreach.get(spec.index()).ok_or(bad)?;
+        let (ctx_root, mut env) = self.eval_env(pc);
+        let list = fe.list.evaluate(ctx_root, &mut env);
+        self.charge(&env, pc)?;
+        // Kyverno skips a declaration whose list cannot be evaluated.
+        let Ok(list) = list else {
+            return Ok(ForEachResult::Applied(0));
+        };
+        let elements: &'a [Value<'a>] = match list {
+            Value::Array(items) => items,
+            other => core::slice::from_ref(self.arena.alloc(other)),
+        };
+        let element_name = bumpalo::format!(in self.arena, "element{}", fe.nesting).into_bump_str();
+        let index_name = bumpalo::format!(in self.arena, "elementIndex{}", fe.nesting).into_bump_str();
+        let outer_index = self.element_index;
+        let mut applied = 0u32;
+        for (index, &element) in elements.iter().enumerate() {
+            if element.is_null() {
+                continue;
+            }
+            let ctx = self.context_mut();
+            let mark = ctx.mark();
+            let position = Value::Int(index as i64);
+            ctx.bind("element", element);
+            ctx.bind(element_name, element);
+            ctx.bind("elementIndex", position);
+            ctx.bind(index_name, position);
+            let is_map = matches!(element, Value::Object(_));
+            let scoped = match fe.element_scope {
+                Some(true) if !is_map => {
+                    self.context_mut().reset(mark);
+                    let message = bumpalo::format!(
+                        in self.arena,
+                        "failed to process foreach: cannot use elementScope=true foreach rules for elements that are not maps, expected type=map got type={}",
+                        jmespath::type_name(&element)
+                    );
+                    return Ok(ForEachResult::Decided(Outcome::new(RuleStatus::Error, message.into_bump_str())));
+                }
+                Some(scope) => scope,
+                None => is_map,
+            };
+            self.element_index = Some(index as u32);
+            let outcome = self.run_block(fe.body, rule, if scoped { element } else { root });
+            self.element_index = outer_index;
+            self.context_mut().reset(mark);
+            let Some(outcome) = outcome? else {
+                continue;
+            };
+            match outcome.status {
+                RuleStatus::Skip => {}
+                // An error only counts on the last element, as in Kyverno.
+                RuleStatus::Error if index + 1 < elements.len() => {}
+                RuleStatus::Pass => applied += 1,
+                status => {
+                    let message = bumpalo::format!(in self.arena, "validation failure: {}", outcome.message).into_bump_str();
+                    let status = if status == RuleStatus::Error { RuleStatus::Error } else { RuleStatus::Fail };
+                    return Ok(ForEachResult::Decided(Outcome::new(status, message)));
+                }
+            }
+        }
+        Ok(ForEachResult::Applied(applied))
+    }
+}
+
+/// What one `foreach` declaration did.
+enum ForEachResult<'a> {
+    /// No element decided the rule; this many passed.
+    Applied(u32),
+    /// An element failed or errored: the rule's outcome.
+    Decided(Outcome<'a>),
+}
+
+/// A pattern leaf whose value is known only after substitution, against a node:
+/// strings are read as pattern strings (operators, wildcards, alternatives), other
+/// scalars compare as typed patterns; a map or list must equal the node.
+fn dynamic_matches(pattern: Value<'_>, node: &Value<'_>) -> bool {
+    let one = |item: &Value<'_>| match pattern {
+        Value::Str(text) => matcher::matches_text(item, text),
+        Value::Int(i) => crate::matcher::ValuePattern::Number(i as f64).matches(item),
+        Value::Float(f) => crate::matcher::ValuePattern::Number(f).matches(item),
+        Value::Bool(b) => crate::matcher::ValuePattern::Bool(b).matches(item),
+        Value::Null => crate::matcher::ValuePattern::Null.matches(item),
+        Value::Array(_) | Value::Object(_) => same_json(&pattern, item),
+    };
+    match (node, pattern) {
+        (Value::Array(_), Value::Array(_)) => one(node),
+        (Value::Array(items), _) => items.iter().all(one),
+        (other, _) => one(other),
+    }
+}
+
+/// JSON equality, numbers compared by value.
+fn same_json(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same_json(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|m| y.iter().find(|n| n.key == m.key).is_some_and(|n| same_json(&m.value, &n.value)))
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(p), Some(q)) => p == q,
+            _ => a == b,
+        },
     }
 }
 

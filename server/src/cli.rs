@@ -20,6 +20,38 @@ pub enum Command {
     Test(TestArgs),
     /// Compile policies and print diagnostics or a compiled form.
     Compile(CompileArgs),
+    /// Kyverno's JMESPath dialect: evaluate expressions, list functions.
+    #[command(subcommand)]
+    Jp(JpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JpCommand {
+    /// Evaluate JMESPath expressions over a JSON or YAML document; print JSON.
+    Query(JpQueryArgs),
+    /// List the functions (standard and Kyverno's) with their signatures.
+    Function(JpFunctionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JpQueryArgs {
+    /// Expressions to evaluate, each printed in turn.
+    pub expressions: Vec<String>,
+    /// The input document (JSON or YAML); stdin when absent.
+    #[arg(short = 'i', long = "input")]
+    pub input: Option<PathBuf>,
+    /// Read the expression from a file.
+    #[arg(short = 'q', long = "query")]
+    pub query_file: Option<PathBuf>,
+    /// Print string results without quotes.
+    #[arg(short = 'u', long = "unquoted")]
+    pub unquoted: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JpFunctionArgs {
+    /// Only these functions.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,10 +6,10 @@ use std::io::Write;
 
 use kyvm_compiler::{compile_paths, Severity};
 
-use crate::cli::{ApplyArgs, Cli, Command, CompileArgs, Emit, ReportFormat, TestArgs, TestOutput};
+use crate::cli::{ApplyArgs, Cli, Command, CompileArgs, Emit, JpCommand, ReportFormat, TestArgs, TestOutput};
 use crate::run::Inputs;
 use crate::values::{self, UserInfoFile, ValuesFile};
-use crate::{apply, report, resources, testsuite};
+use crate::{apply, jp, report, resources, testsuite};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURES: i32 = 1;
@@ -21,6 +21,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply(args) => apply_cmd(args),
         Command::Test(args) => test_cmd(args),
         Command::Compile(args) => compile_cmd(args),
+        Command::Jp(JpCommand::Query(args)) => jp::query(args),
+        Command::Jp(JpCommand::Function(args)) => jp::function(args),
     }
 }
 

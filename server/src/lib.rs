@@ -1,6 +1,6 @@
 //! # kyvm
 //!
-//! The `kyvm` binary's library: the CLI (`apply`, `test`, `compile`) over the compiler
+//! The `kyvm` binary's library: the CLI (`apply`, `test`, `compile`, `jp`) over the compiler
 //! and engine crates. Thin by design: argument parsing, file I/O, output formats.
 //!
 //! - [`cli`]: flags, parsed into plain structs before anything expensive is built.
@@ -8,6 +8,7 @@
 //! - [`run`]: the evaluation driver shared by `apply` and `test`.
 //! - [`apply`], [`report`]: `kyvm apply` and its policy report.
 //! - [`testsuite`]: `kyvm test` over `kyverno-test.yaml` suites.
+//! - [`jp`]: `kyvm jp query` and `kyvm jp function`.
 //! - [`commands`]: each subcommand, returning its exit code.
 //!
 //! ## Dependencies
@@ -18,6 +19,7 @@
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod jp;
 pub mod report;
 pub mod resources;
 pub mod run;

@@ -6,7 +6,9 @@
 //! copied out as owned [`Outcome`]s for printing and comparison.
 
 use bumpalo::collections::Vec as BumpVec;
+use bumpalo::Bump;
 use kyvm_compiler::{resource, Compilation};
+use kyvm_engine::context::SuppliedVariable;
 use kyvm_engine::document::{Member, Value};
 use kyvm_engine::program::{FailureAction, RuleKind};
 use kyvm_engine::request::{Request, UserInfo};
@@ -77,6 +79,9 @@ pub fn evaluate_resource(
             req.namespace_labels = labels;
         }
         req.user = user;
+        if let Some(values) = inputs.values {
+            req.variables = supplied_variables(values, &policy.name, &res.name, arena);
+        }
         let id = kyvm_engine::ids::PolicyId(index as u32);
         let eval = vm::evaluate_policy(program, id, &req, arena, &limits)?;
         for r in eval.results.iter() {
@@ -92,4 +97,28 @@ pub fn evaluate_resource(
         }
     }
     Ok(outcomes)
+}
+
+/// The values file's variables for one policy and resource, in the evaluation arena.
+fn supplied_variables<'a>(values: &ValuesFile, policy: &str, resource_name: &str, arena: &'a Bump) -> &'a [SuppliedVariable<'a>] {
+    let mut out = BumpVec::new_in(arena);
+    for v in values.variables(policy, resource_name) {
+        out.push(SuppliedVariable {
+            rule: v.rule.map(|r| &*arena.alloc_str(r)),
+            path: arena.alloc_str(v.path),
+            value: resource::to_arena(v.value, arena),
+            per_element: false,
+        });
+    }
+    for (rule, key, items) in values.foreach_values(policy) {
+        let mut list = BumpVec::with_capacity_in(items.len(), arena);
+        list.extend(items.iter().map(|i| resource::to_arena(i, arena)));
+        out.push(SuppliedVariable {
+            rule: Some(arena.alloc_str(rule)),
+            path: arena.alloc_str(key),
+            value: Value::Array(list.into_bump_slice()),
+            per_element: true,
+        });
+    }
+    out.into_bump_slice()
 }

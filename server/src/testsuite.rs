@@ -74,6 +74,9 @@ pub struct Row {
     pub actual: String,
     pub ok: bool,
     pub reason: String,
+    /// The rule's message, when it gave a result.
+    #[serde(default)]
+    pub message: String,
     /// `apiVersion/Kind/namespace/name` of the resource the row was answered from, for
     /// the table.
     #[serde(skip)]
@@ -237,6 +240,7 @@ fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> 
                 actual: actual_status.to_string(),
                 ok,
                 reason,
+                message: actual.map(|o| o.message.clone()).unwrap_or_default(),
             });
         }
     }
@@ -290,6 +294,7 @@ fn unscored_rows(test: &TestFile, error: &str) -> Vec<Row> {
                 actual: "none".into(),
                 ok: false,
                 reason: format!("suite could not run: {error}"),
+                message: String::new(),
                 display: None,
             });
         }

@@ -3,9 +3,10 @@
 //! `cli.kyverno.io/v1alpha1`.
 //!
 //! From the values file kyvm takes the operation of each request (`request.operation`,
-//! per policy and resource or global) and the labels of namespaces for
-//! `namespaceSelector`. Other variables are kept for the rules that will use them once
-//! JMESPath is compiled.
+//! per policy and resource or global), the labels of namespaces for `namespaceSelector`,
+//! and the variables rules read: `globalValues`, per-resource values, per-rule values
+//! (which also stand in for `configMap` and `apiCall` context entries) and per-rule
+//! `foreachValues` (one value per `foreach` element).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +46,20 @@ pub struct NamedValues {
     pub name: String,
     #[serde(default)]
     pub values: BTreeMap<String, Value>,
+    /// Rules only: for each key, the value each `foreach` element sees, by index.
+    #[serde(default)]
+    pub foreach_values: BTreeMap<String, Vec<Value>>,
+}
+
+/// One variable from the values file, before it is copied into an evaluation arena.
+#[derive(Clone, Copy, Debug)]
+pub struct Variable<'v> {
+    /// `Some` for per-rule values.
+    pub rule: Option<&'v str>,
+    pub path: &'v str,
+    pub value: &'v Value,
+    /// A `foreachValues` list.
+    pub per_element: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -68,6 +83,33 @@ impl ValuesFile {
             .and_then(|r| r.values.get("request.operation"));
         let value = resource_value.or_else(|| self.global_values.get("request.operation"));
         value.and_then(Value::as_str).and_then(Operation::parse).unwrap_or(Operation::Create)
+    }
+
+    /// The variables for `policy` applied to the resource named `resource`, in the order
+    /// they apply (later ones win): global values, the resource's values, then the
+    /// policy's per-rule values and `foreachValues`.
+    pub fn variables<'v>(&'v self, policy: &str, resource: &str) -> Vec<Variable<'v>> {
+        let mut out: Vec<Variable<'v>> =
+            self.global_values.iter().map(|(k, v)| Variable { rule: None, path: k, value: v, per_element: false }).collect();
+        for p in self.policies.iter().filter(|p| p.name == policy) {
+            for r in p.resources.iter().filter(|r| r.name == resource) {
+                out.extend(r.values.iter().map(|(k, v)| Variable { rule: None, path: k, value: v, per_element: false }));
+            }
+            for rule in &p.rules {
+                out.extend(rule.values.iter().map(|(k, v)| Variable { rule: Some(&rule.name), path: k, value: v, per_element: false }));
+            }
+        }
+        out
+    }
+
+    /// The `foreachValues` of `policy`'s rules, as (rule, key, values).
+    pub fn foreach_values<'v>(&'v self, policy: &str) -> impl Iterator<Item = (&'v str, &'v str, &'v [Value])> + 'v {
+        let policy = policy.to_string();
+        self.policies
+            .iter()
+            .filter(move |p| p.name == policy)
+            .flat_map(|p| p.rules.iter())
+            .flat_map(|r| r.foreach_values.iter().map(move |(k, v)| (r.name.as_str(), k.as_str(), v.as_slice())))
     }
 
     /// Labels of namespace `name`, when the file gives them.

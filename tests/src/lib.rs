@@ -21,12 +21,21 @@ pub mod eval {
     /// Compiles `policy_yaml` (which must compile without errors) and evaluates
     /// `resource_yaml` with operation CREATE.
     pub fn run(policy_yaml: &str, resource_yaml: &str) -> Vec<Result> {
+        run_with(policy_yaml, resource_yaml, Operation::Create)
+    }
+
+    /// Like [`run`], with another operation; as in the CLI, the resource is also the
+    /// old object of an UPDATE or DELETE.
+    pub fn run_with(policy_yaml: &str, resource_yaml: &str, operation: Operation) -> Vec<Result> {
         let comp = compile_str("policy.yaml", policy_yaml);
         assert!(!comp.has_errors(), "policy does not compile: {:#?}", comp.diagnostics);
         let resource: serde_yaml::Value = serde_yaml::from_str(resource_yaml).expect("resource YAML");
         let scratch = Scratch::new(Limits::default());
         let object = kyvm_compiler::resource::to_arena(&resource, scratch.arena());
-        let req = Request::for_object(object, Operation::Create);
+        let mut req = Request::for_object(object, operation);
+        if operation != Operation::Create {
+            req.old_object = object;
+        }
         let eval = vm::evaluate(&comp.program, &req, scratch.arena(), &scratch.limits).expect("evaluation");
         eval.results
             .iter()
