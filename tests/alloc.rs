@@ -2,8 +2,10 @@
 //!
 //! A counting global allocator wraps the system allocator. After a few warm-up requests
 //! (the per-thread arena grows to its working size), decoding a Pod AdmissionReview and
-//! evaluating the Pod Security pattern policies of the shared corpus against it must not
-//! allocate at all: documents, frames and results live in the reset arena.
+//! evaluating the Pod Security policies of the shared corpus that kyvm compiles fully
+//! (patterns, and `deny` conditions with variables, which build the JSON context and
+//! evaluate JMESPath) must not allocate at all: documents, the context,
+//! frames and results live in the reset arena.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
@@ -88,7 +90,7 @@ fn pod_security_policies() -> Vec<PathBuf> {
 fn pass_path_allocates_nothing() {
     let comp = kyvm_compiler::compile_paths(&pod_security_policies());
     assert!(!comp.has_errors());
-    // Only pattern rules: drop policies that use features not compiled yet.
+    // Drop policies that use features not compiled yet (they would report `error`).
     let unsupported: Vec<&str> = comp.diagnostics.iter().filter(|d| d.code == "K0900").filter_map(|d| d.rule.as_deref()).collect();
     let kept: Vec<PathBuf> = pod_security_policies()
         .into_iter()
@@ -98,7 +100,8 @@ fn pass_path_allocates_nothing() {
         })
         .collect();
     let comp = kyvm_compiler::compile_paths(&kept);
-    assert!(comp.program.rules.len() >= 20, "expected the corpus's pattern rules, got {}", comp.program.rules.len());
+    assert!(comp.program.rules.len() >= 20, "expected the corpus's rules, got {}", comp.program.rules.len());
+    assert!(!comp.program.condition_sets.is_empty(), "rules with deny conditions are covered");
 
     let mut scratch = Scratch::new(Limits::default());
     let run = |scratch: &mut Scratch| -> usize {

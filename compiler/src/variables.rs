@@ -8,7 +8,7 @@
 
 use kyvm_engine::conditions::Operator;
 use kyvm_engine::jmespath::{Expression, ParseLimits};
-use kyvm_engine::rule::{Condition, ConditionSet, ContextEntry, ContextSource, Query};
+use kyvm_engine::rule::{Condition, ConditionSet, ContextEntry, ContextSource, Query, Variable};
 use kyvm_engine::template::{has_variables, Template, ValueTemplate};
 use serde_yaml::Value;
 
@@ -214,7 +214,7 @@ impl VariableLowering<'_> {
                     let d = Diagnostic::error("K0143", format!("context variable `{name}` has no value, jmesPath or default"));
                     self.error(d, &vpath);
                 }
-                ContextSource::Variable { value, jmes_path, default }
+                ContextSource::Variable(Box::new(Variable { value, jmes_path, default }))
             } else if let Some(kind) =
                 ["configMap", "apiCall", "imageRegistry", "globalReference"].into_iter().find(|k| item.get(*k).is_some())
             {

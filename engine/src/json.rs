@@ -71,14 +71,61 @@ pub fn decode<'a>(input: &'a [u8], arena: &'a Bump, limits: &Limits) -> Result<V
         Ok(t) => t,
         Err(e) => return Err(DecodeError { kind: DecodeErrorKind::InvalidUtf8, offset: e.valid_up_to() }),
     };
-    let mut parser = Parser { text, bytes: input, pos: 0, arena, max_depth: limits.max_depth };
+    let mut parser = Parser {
+        text,
+        bytes: input,
+        pos: 0,
+        arena,
+        max_depth: limits.max_depth,
+        items: BumpVec::new_in(arena),
+        keys: BumpVec::new_in(arena),
+        values: BumpVec::new_in(arena),
+    };
     parser.skip_ws();
-    let value = parser.value(0)?;
+    let mut value = Value::Null;
+    parser.value(0, |_, v| value = v)?;
     parser.skip_ws();
     if parser.pos != input.len() {
         return Err(parser.error(DecodeErrorKind::TrailingData));
     }
     Ok(value)
+}
+
+/// `0x0101…01`: one in every byte of a word, for the word-at-a-time string scan.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// `0x8080…80`: the high bit of every byte.
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// High bit set in the bytes of `w` (little-endian order) that end a run of plain string
+/// content: `"`, `\` or a control character below 0x20. Only the lowest set bit is exact
+/// (a borrow can flag bytes above a real hit), which is all [`Parser::scan_plain`] uses.
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
+    // The classic word tests "has a zero byte" and "has a byte below n": subtracting
+    // `ONES` (`0x20 * ONES`) borrows into the high bit of a byte that is zero (below
+    // 0x20), and `!w` keeps that bit only for bytes below 0x80. `"` and `\` are found as
+    // the zero bytes of `w ^ "…"` and `w ^ \…`; both are ASCII, so those words have the
+    // high bits of `w` and one `!w` serves all three tests.
+    let quote = (w ^ u64::from_ne_bytes([b'"'; 8])).wrapping_sub(ONES);
+    let backslash = (w ^ u64::from_ne_bytes([b'\\'; 8])).wrapping_sub(ONES);
+    let control = w.wrapping_sub(ONES.wrapping_mul(0x20));
+    (quote | backslash | control) & !w & HIGHS
+}
+
+/// Key equality for the duplicate check, cheapest tests first: most sibling keys differ
+/// in length or first byte, which settles it without a call to `memcmp`.
+#[inline(always)]
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// The float a number's text denotes. One beyond f64's range (`1e310`) is an error, as in
+/// Go's `encoding/json` and serde_json: infinity is not a JSON value.
+fn finite_float<'a>(text: &str, start: usize) -> Result<Value<'a>, DecodeError> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok(Value::Float(f)),
+        _ => Err(DecodeError { kind: DecodeErrorKind::InvalidNumber, offset: start }),
+    }
 }
 
 struct Parser<'a> {
@@ -87,29 +134,59 @@ struct Parser<'a> {
     pos: usize,
     arena: &'a Bump,
     max_depth: usize,
+    /// Items of the arrays being decoded, innermost last. An array pushes its items here
+    /// and, at its `]`, copies them into one arena slice of the exact length and pops
+    /// them: one growing buffer for the whole document instead of one per array.
+    items: BumpVec<'a, Value<'a>>,
+    /// Keys and values of the members of the objects being decoded, innermost last, in
+    /// two stacks: the `Member` slice is assembled from both at the `}`, so it is built by
+    /// a loop of plain stores rather than copied with `memcpy` (whose wide loads of just
+    /// written members stall store-to-load forwarding).
+    keys: BumpVec<'a, &'a str>,
+    values: BumpVec<'a, Value<'a>>,
 }
 
 impl<'a> Parser<'a> {
+    #[cold]
+    #[inline(never)]
     fn error(&self, kind: DecodeErrorKind) -> DecodeError {
         DecodeError { kind, offset: self.pos }
     }
 
-    #[inline]
+    /// `UnexpectedEnd` at the end of input, else `UnexpectedByte`.
+    #[cold]
+    #[inline(never)]
+    fn unexpected(&self) -> DecodeError {
+        let kind = if self.pos < self.bytes.len() { DecodeErrorKind::UnexpectedByte } else { DecodeErrorKind::UnexpectedEnd };
+        self.error(kind)
+    }
+
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn skip_ws(&mut self) {
+        // Compact JSON has no whitespace at all: one test for the common case.
+        if let Some(b) = self.peek() {
+            if b <= b' ' {
+                self.skip_ws_slow();
+            }
+        }
+    }
+
+    fn skip_ws_slow(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.pos += 1;
         }
     }
 
-    fn expect_literal(&mut self, literal: &[u8]) -> Result<(), DecodeError> {
-        match self.bytes.get(self.pos..self.pos + literal.len()) {
+    #[inline(always)]
+    fn literal<const N: usize>(&mut self, literal: &[u8; N]) -> Result<(), DecodeError> {
+        match self.bytes.get(self.pos..).and_then(|rest| rest.first_chunk::<N>()) {
             Some(s) if s == literal => {
-                self.pos += literal.len();
+                self.pos += N;
                 Ok(())
             }
             Some(_) => Err(self.error(DecodeErrorKind::UnexpectedByte)),
@@ -117,21 +194,69 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value<'a>, DecodeError> {
+    /// Decodes the value at `self.pos` (whitespace already skipped) and hands it to
+    /// `put`. `depth` is the nesting depth of the enclosing container.
+    ///
+    /// Inlined into the array and object loops, with `put` called in every arm, so each
+    /// arm stores a value of a known variant straight from registers: only containers
+    /// recurse, and they return plain slices. (A `Value` returned through `Result` is
+    /// copied in odd-sized pieces that stall store-to-load forwarding.)
+    #[inline(always)]
+    fn value(&mut self, depth: usize, put: impl FnOnce(&mut Self, Value<'a>)) -> Result<(), DecodeError> {
         match self.peek() {
-            None => Err(self.error(DecodeErrorKind::UnexpectedEnd)),
-            Some(b'{') => self.object(depth + 1),
-            Some(b'[') => self.array(depth + 1),
-            Some(b'"') => Ok(Value::Str(self.string()?)),
-            Some(b't') => self.expect_literal(b"true").map(|()| Value::Bool(true)),
-            Some(b'f') => self.expect_literal(b"false").map(|()| Value::Bool(false)),
-            Some(b'n') => self.expect_literal(b"null").map(|()| Value::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.error(DecodeErrorKind::UnexpectedByte)),
+            Some(b'"') => {
+                let s = self.string()?;
+                put(self, Value::Str(s));
+            }
+            Some(b'{') => {
+                let members = self.object(depth + 1)?;
+                put(self, Value::Object(members));
+            }
+            Some(b'[') => {
+                let items = self.array(depth + 1)?;
+                put(self, Value::Array(items));
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = self.number()?;
+                put(self, n);
+            }
+            Some(b't') => {
+                self.literal(b"true")?;
+                put(self, Value::Bool(true));
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                put(self, Value::Bool(false));
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                put(self, Value::Null);
+            }
+            _ => return Err(self.unexpected()),
+        }
+        Ok(())
+    }
+
+    /// Adds a member to the object whose members start at `base` in `keys` and `values`.
+    /// Duplicate keys: the last one wins, as in Go's encoding/json; the member keeps the
+    /// place of the first.
+    #[inline(always)]
+    fn put_member(&mut self, base: usize, key: &'a str, value: Value<'a>) {
+        let siblings = self.keys.get(base..).unwrap_or_default();
+        match siblings.iter().position(|k| same_key(k, key)) {
+            None => {
+                self.keys.push(key);
+                self.values.push(value);
+            }
+            Some(i) => {
+                if let Some(earlier) = self.values.get_mut(base + i) {
+                    *earlier = value;
+                }
+            }
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value<'a>, DecodeError> {
+    fn array(&mut self, depth: usize) -> Result<&'a [Value<'a>], DecodeError> {
         if depth > self.max_depth {
             return Err(self.error(DecodeErrorKind::TooDeep));
         }
@@ -139,26 +264,32 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Value::Array(&[]));
+            return Ok(&[]);
         }
-        let mut items: BumpVec<'a, Value<'a>> = BumpVec::new_in(self.arena);
+        let base = self.items.len();
         loop {
             self.skip_ws();
-            items.push(self.value(depth)?);
+            self.value(
+                depth,
+                #[inline(always)]
+                |p, item| p.items.push(item),
+            )?;
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Value::Array(items.into_bump_slice()));
+                    break;
                 }
-                Some(_) => return Err(self.error(DecodeErrorKind::UnexpectedByte)),
-                None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
+                _ => return Err(self.unexpected()),
             }
         }
+        let items = self.arena.alloc_slice_copy(self.items.get(base..).unwrap_or_default());
+        self.items.truncate(base);
+        Ok(items)
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value<'a>, DecodeError> {
+    fn object(&mut self, depth: usize) -> Result<&'a [Member<'a>], DecodeError> {
         if depth > self.max_depth {
             return Err(self.error(DecodeErrorKind::TooDeep));
         }
@@ -166,73 +297,98 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Value::Object(&[]));
+            return Ok(&[]);
         }
-        let mut members: BumpVec<'a, Member<'a>> = BumpVec::new_in(self.arena);
+        let base = self.keys.len();
         loop {
             self.skip_ws();
-            match self.peek() {
-                Some(b'"') => {}
-                Some(_) => return Err(self.error(DecodeErrorKind::UnexpectedByte)),
-                None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
+            if self.peek() != Some(b'"') {
+                return Err(self.unexpected());
             }
             let key = self.string()?;
             self.skip_ws();
-            match self.peek() {
-                Some(b':') => self.pos += 1,
-                Some(_) => return Err(self.error(DecodeErrorKind::UnexpectedByte)),
-                None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
+            if self.peek() != Some(b':') {
+                return Err(self.unexpected());
             }
+            self.pos += 1;
             self.skip_ws();
-            let value = self.value(depth)?;
-            // Duplicate keys: the last one wins, as in Go's encoding/json.
-            if let Some(existing) = members.iter_mut().find(|m| m.key == key) {
-                existing.value = value;
-            } else {
-                members.push(Member { key, value });
-            }
+            self.value(
+                depth,
+                #[inline(always)]
+                |p, value| p.put_member(base, key, value),
+            )?;
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Value::Object(members.into_bump_slice()));
+                    break;
                 }
-                Some(_) => return Err(self.error(DecodeErrorKind::UnexpectedByte)),
-                None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
+                _ => return Err(self.unexpected()),
             }
         }
+        let keys = self.keys.get(base..).unwrap_or_default();
+        let values = self.values.get(base..).unwrap_or_default();
+        let members = self.arena.alloc_slice_fill_copy(keys.len(), Member { key: "", value: Value::Null });
+        for (member, (&key, &value)) in members.iter_mut().zip(keys.iter().zip(values)) {
+            *member = Member { key, value };
+        }
+        self.keys.truncate(base);
+        self.values.truncate(base);
+        Ok(members)
+    }
+
+    /// The index of the first byte at or after `i` that is `"`, `\` or a control
+    /// character, or the input length when there is none. Eight bytes at a time.
+    #[inline(always)]
+    fn scan_plain(&self, mut i: usize) -> usize {
+        while let Some(chunk) = self.bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+            let hits = special_bytes(u64::from_le_bytes(*chunk));
+            if hits != 0 {
+                return i + (hits.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+        while let Some(&b) = self.bytes.get(i) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            i += 1;
+        }
+        i
     }
 
     /// Parses a string starting at the opening quote.
+    #[inline(always)]
     fn string(&mut self) -> Result<&'a str, DecodeError> {
-        self.pos += 1; // '"'
-        let start = self.pos;
-        // Fast path: no escapes, borrow from the input.
-        loop {
-            match self.peek() {
-                None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
-                Some(b'"') => {
-                    let s = self.text.get(start..self.pos).ok_or_else(|| self.error(DecodeErrorKind::InvalidUtf8))?;
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some(b'\\') => break,
-                Some(b) if b < 0x20 => return Err(self.error(DecodeErrorKind::ControlCharacter)),
-                Some(_) => self.pos += 1,
-            }
+        let start = self.pos + 1; // after '"'
+        let end = self.scan_plain(start);
+        if self.bytes.get(end) == Some(&b'"') {
+            // Fast path: no escapes, borrow from the input. `start` and `end` sit next to
+            // ASCII quotes, so they are character boundaries of the validated text.
+            self.pos = end;
+            let s = self.text.get(start..end).ok_or_else(|| self.error(DecodeErrorKind::InvalidUtf8))?;
+            self.pos = end + 1;
+            return Ok(s);
         }
-        // Slow path: copy into the arena, unescaping.
+        self.pos = end;
+        self.string_slow(start)
+    }
+
+    /// The rest of a string from the first byte that is not plain content: an escape
+    /// (copied into the arena, unescaped), a control character, or the end of input.
+    #[inline(never)]
+    fn string_slow(&mut self, start: usize) -> Result<&'a str, DecodeError> {
+        match self.peek() {
+            None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
+            Some(b'\\') => {}
+            Some(_) => return Err(self.error(DecodeErrorKind::ControlCharacter)),
+        }
         let mut out = bumpalo::collections::String::new_in(self.arena);
         out.push_str(self.text.get(start..self.pos).unwrap_or_default());
         loop {
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = self.scan_plain(run_start);
             out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.error(DecodeErrorKind::UnexpectedEnd)),
@@ -305,23 +461,47 @@ impl<'a> Parser<'a> {
         Ok(v)
     }
 
+    #[inline(always)]
     fn number(&mut self) -> Result<Value<'a>, DecodeError> {
         let start = self.pos;
-        let mut integral = true;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.pos += 1;
         }
+        let digits_start = self.pos;
+        // The integer part's value, exact while it has at most 18 digits (below 10^18,
+        // well inside i64); JSON allows no leading zeros, so every digit counts.
+        let mut magnitude: u64 = 0;
         match self.peek() {
             Some(b'0') => self.pos += 1,
             Some(b'1'..=b'9') => {
-                while let Some(b'0'..=b'9') = self.peek() {
+                while let Some(d @ b'0'..=b'9') = self.peek() {
+                    magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
                     self.pos += 1;
                 }
             }
             _ => return Err(self.error(DecodeErrorKind::InvalidNumber)),
         }
+        if let Some(b'.' | b'e' | b'E') = self.peek() {
+            return self.float(start);
+        }
+        if self.pos - digits_start <= 18 {
+            if let Ok(i) = i64::try_from(magnitude) {
+                return Ok(Value::Int(if negative { -i } else { i }));
+            }
+        }
+        // 19 digits or more: i64 if it fits (down to i64::MIN), else the nearest float.
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+        finite_float(text, start)
+    }
+
+    /// The fraction and exponent of a number whose integer part ends at `self.pos`.
+    #[inline(never)]
+    fn float(&mut self, start: usize) -> Result<Value<'a>, DecodeError> {
         if self.peek() == Some(b'.') {
-            integral = false;
             self.pos += 1;
             if !matches!(self.peek(), Some(b'0'..=b'9')) {
                 return Err(self.error(DecodeErrorKind::InvalidNumber));
@@ -331,7 +511,6 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
-            integral = false;
             self.pos += 1;
             if let Some(b'+' | b'-') = self.peek() {
                 self.pos += 1;
@@ -344,12 +523,7 @@ impl<'a> Parser<'a> {
             }
         }
         let text = self.text.get(start..self.pos).unwrap_or_default();
-        if integral {
-            if let Ok(i) = text.parse::<i64>() {
-                return Ok(Value::Int(i));
-            }
-        }
-        text.parse::<f64>().map(Value::Float).map_err(|_| DecodeError { kind: DecodeErrorKind::InvalidNumber, offset: start })
+        finite_float(text, start)
     }
 }
 

@@ -27,7 +27,8 @@
 //! - `bumpalo`: the per-request arena (documents, frames and messages are bump-allocated
 //!   and freed together, so the pass path never touches the global heap).
 //! - `ahash`: the kind dispatch table's hash map (fast, DoS-resistant hashing).
-//! - `smallvec`: small inline collections in the compiled tables.
+//! - `logos`: the JMESPath lexer (a compiled DFA; the compiler crate uses it for pattern
+//!   strings too).
 //! - `regex`: Kyverno's `regex_*` JMESPath functions and image references (RE2
 //!   semantics, linear time, size-limited compilation); Go syntax is translated first.
 //! - `regex-syntax`: `random()` walks a parsed pattern to generate a match, and

@@ -111,11 +111,19 @@ pub struct ContextEntry {
 pub enum ContextSource {
     /// `variable`: a value (templated), a JMESPath applied to it or to the context, and a
     /// default.
-    Variable { value: Option<ValueTemplate>, jmes_path: Option<Query>, default: Option<ValueTemplate> },
+    Variable(Box<Variable>),
     /// `configMap`, `apiCall`, `imageRegistry`, `globalReference`: kyvm does not call the
     /// cluster; the value must come with the request (the CLI's values file), and when
     /// it does not the entry is simply absent, as in Kyverno's CLI.
     Supplied { kind: &'static str },
+}
+
+/// A `variable` context entry.
+#[derive(Debug)]
+pub struct Variable {
+    pub value: Option<ValueTemplate>,
+    pub jmes_path: Option<Query>,
+    pub default: Option<ValueTemplate>,
 }
 
 impl ContextEntry {
@@ -129,9 +137,10 @@ impl ContextEntry {
     ///   to the default);
     /// - a `null` result is an error.
     pub fn load<'a>(&self, root: Value<'a>, env: &mut Env<'a>) -> Result<Option<Value<'a>>, Error> {
-        let ContextSource::Variable { value, jmes_path, default } = &self.source else {
+        let ContextSource::Variable(var) = &self.source else {
             return Ok(None);
         };
+        let Variable { value, jmes_path, default } = &**var;
         let name = &*self.name;
         let path = match jmes_path {
             None => None,

@@ -277,7 +277,7 @@ impl<'a> Vm<'a> {
                 }
                 Inst::Preconditions { set } => {
                     let set = self.program.condition_sets.get(set.index()).ok_or(bad)?;
-                    let (root_doc, mut env) = self.eval_env(pc);
+                    let (root_doc, mut env) = self.eval_env();
                     let result = set.evaluate(root_doc, &mut env);
                     self.charge(&env, pc)?;
                     match result {
@@ -299,7 +299,7 @@ impl<'a> Vm<'a> {
                 }
                 Inst::Deny { set } => {
                     let set = self.program.condition_sets.get(set.index()).ok_or(bad)?;
-                    let (root_doc, mut env) = self.eval_env(pc);
+                    let (root_doc, mut env) = self.eval_env();
                     let result = set.evaluate(root_doc, &mut env);
                     self.charge(&env, pc)?;
                     return Ok(Some(match result {
@@ -640,7 +640,7 @@ impl<'a> Vm<'a> {
         if let Some(text) = template.literal() {
             return Ok(Some(self.with_period(text)));
         }
-        let (root, mut env) = self.eval_env(pc);
+        let (root, mut env) = self.eval_env();
         let result = template.evaluate_string(root, &mut env);
         self.charge(&env, pc)?;
         Ok(Some(match result {
@@ -664,7 +664,7 @@ impl<'a> Vm<'a> {
             None => None,
             Some(id) => {
                 let template = self.program.template(id).ok_or(EngineError { kind: EngineErrorKind::BadProgram, pc })?;
-                let (root, mut env) = self.eval_env(pc);
+                let (root, mut env) = self.eval_env();
                 let result = template.evaluate_string(root, &mut env);
                 self.charge(&env, pc)?;
                 match result {
@@ -689,13 +689,9 @@ impl<'a> Vm<'a> {
 
     /// The JSON context's root and an evaluation environment whose step budget is what
     /// is left of the request's.
-    fn eval_env(&mut self, _pc: Addr) -> (Value<'a>, Env<'a>) {
-        let arena = self.arena;
-        let req = self.req;
-        let needs_images = self.program.needs_images;
-        let ctx = self.context.get_or_insert_with(|| JsonContext::new(arena, &req, req.variables, needs_images));
-        let root = ctx.root();
-        let mut env = Env::new(arena);
+    fn eval_env(&mut self) -> (Value<'a>, Env<'a>) {
+        let root = self.context_mut().root();
+        let mut env = Env::new(self.arena);
         env.steps_left = self.max_steps.saturating_sub(self.steps);
         (root, env)
     }
@@ -710,6 +706,7 @@ impl<'a> Vm<'a> {
         Ok(())
     }
 
+    /// The JSON context, built on first use.
     fn context_mut(&mut self) -> &mut JsonContext<'a> {
         let arena = self.arena;
         let req = self.req;
@@ -740,7 +737,7 @@ impl<'a> Vm<'a> {
         }
         for i in 0..count {
             let entry = self.program.contexts.get(first.index() + i as usize).ok_or(bad)?;
-            let (root, mut env) = self.eval_env(pc);
+            let (root, mut env) = self.eval_env();
             let result = entry.load(root, &mut env);
             self.charge(&env, pc)?;
             match result {
@@ -770,7 +767,7 @@ impl<'a> Vm<'a> {
         for i in 0..count as usize {
             let index = first.index() + i;
             let template = self.program.templates.get(index).ok_or(bad)?;
-            let (root, mut env) = self.eval_env(pc);
+            let (root, mut env) = self.eval_env();
             let result = template.evaluate(root, &mut env);
             self.charge(&env, pc)?;
             match result {
@@ -785,7 +782,7 @@ impl<'a> Vm<'a> {
     fn run_foreach(&mut self, rule: &'a RuleMeta, spec: ForEachId, root: Value<'a>, pc: Addr) -> Result<ForEachResult<'a>, EngineError> {
         let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
         let fe = self.program.foreach.get(spec.index()).ok_or(bad)?;
-        let (ctx_root, mut env) = self.eval_env(pc);
+        let (ctx_root, mut env) = self.eval_env();
         let list = fe.list.evaluate(ctx_root, &mut env);
         self.charge(&env, pc)?;
         // Kyverno skips a declaration whose list cannot be evaluated.

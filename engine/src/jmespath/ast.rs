@@ -3,14 +3,16 @@
 //! Second stage of the JMESPath pipeline (after [`super::lexer`], built by
 //! [`super::parser`], walked by [`super::eval`]). An [`Expression`] owns every node in one
 //! table addressed by [`NodeId`]; lists of children (chains, multi-selects, function
-//! arguments, `&&`/`||` operands) live in a side table, identifiers in one string buffer,
+//! arguments, `&&`/`||` operands) live in a side table, identifiers in a name table,
 //! and JSON literals as owned [`Literal`] trees. Nothing in it borrows from the source or
 //! from a request, so one parsed expression serves every thread.
 //!
 //! Sequences that JMESPath evaluates left to right by feeding each result to the next
 //! step — sub-expressions `a.b`, index expressions `a[0]` and pipes `a | b` — are one
 //! n-ary [`Node::Chain`]: evaluation iterates instead of recursing, so a chain of a
-//! thousand fields costs no stack.
+//! thousand fields costs no stack. Runs of plain fields (`request.object.metadata`, the
+//! bulk of Kyverno's expressions) are lowered further to one [`Node::Path`] whose names
+//! are read straight from a table.
 
 use super::functions::FunctionId;
 
@@ -23,14 +25,12 @@ pub struct NodeId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConstId(pub u32);
 
-/// An identifier: a range of the expression's name buffer.
+/// An identifier: an index into the expression's name table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Name {
-    pub(crate) start: u32,
-    pub(crate) len: u32,
-}
+pub struct Name(pub(crate) u32);
 
-/// A run of the expression's child table (node ids) or pair table (hash entries).
+/// A run of the expression's child table (node ids), pair table (hash entries) or path
+/// table (field names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Span {
     pub(crate) start: u32,
@@ -102,6 +102,12 @@ pub enum Node {
     Current,
     /// `foo`, `"foo"`: the member of an object (null for anything else).
     Field(Name),
+    /// `a.b.c`: a run of two or more fields, each applied to the previous one's result.
+    /// The parser lowers chains of fields (and runs of fields inside chains) to this
+    /// node, whose names sit back to back in the expression's path table, so that
+    /// evaluation walks them without visiting a node per field; it pays the steps of
+    /// the fields it replaces.
+    Path(Span),
     /// `[2]`, `[-1]`: an array element, negative from the end (null when out of range or
     /// not an array).
     Index(i64),
@@ -160,11 +166,15 @@ pub struct Expression {
     pub(crate) children: Box<[NodeId]>,
     /// Entries of multi-select hashes.
     pub(crate) entries: Box<[HashEntry]>,
-    /// Every identifier, back to back.
-    pub(crate) names: Box<str>,
+    /// Every identifier, by [`Name`].
+    pub(crate) names: Box<[Box<str>]>,
+    /// The field names of [`Node::Path`] nodes, back to back.
+    pub(crate) paths: Box<[Box<str>]>,
     pub(crate) consts: Box<[Literal]>,
     pub(crate) slices: Box<[Slice]>,
-    /// Height of the node tree (chains count once), which bounds evaluation recursion.
+    /// Height of the node tree (chains count once), which bounds evaluation recursion
+    /// (the parser checks it against [`super::ParseLimits::max_depth`]; kept for tests).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) height: u32,
 }
 
@@ -193,16 +203,20 @@ impl Expression {
     /// The text of an identifier.
     #[inline]
     pub fn name(&self, name: Name) -> &str {
-        let start = name.start as usize;
-        self.names.get(start..start + name.len as usize).unwrap_or("")
+        self.names.get(name.0 as usize).map_or("", |n| n)
     }
 
-    /// The bytes of an identifier (no character-boundary checks: the hot path of field
-    /// lookups).
+    /// The bytes of an identifier (the hot path of field lookups).
     #[inline]
     pub(crate) fn name_bytes(&self, name: Name) -> &[u8] {
-        let start = name.start as usize;
-        self.names.as_bytes().get(start..start + name.len as usize).unwrap_or(&[])
+        self.names.get(name.0 as usize).map_or(&[], |n| n.as_bytes())
+    }
+
+    /// The field names of a [`Node::Path`].
+    #[inline]
+    pub fn path(&self, span: Span) -> &[Box<str>] {
+        let start = span.start as usize;
+        self.paths.get(start..start + span.len as usize).unwrap_or(&[])
     }
 
     /// The children of a chain, multi-select list, call, `&&` or `||`.
@@ -234,14 +248,18 @@ impl Expression {
     pub fn as_field_path(&self) -> Option<Vec<&str>> {
         match self.node(self.root)? {
             Node::Field(name) => Some(vec![self.name(*name)]),
-            Node::Chain(span) => self
-                .children(*span)
-                .iter()
-                .map(|id| match self.node(*id) {
-                    Some(Node::Field(name)) => Some(self.name(*name)),
-                    _ => None,
-                })
-                .collect(),
+            Node::Path(span) => Some(self.path(*span).iter().map(|n| &**n).collect()),
+            Node::Chain(span) => {
+                let mut out = Vec::new();
+                for id in self.children(*span) {
+                    match self.node(*id)? {
+                        Node::Field(name) => out.push(self.name(*name)),
+                        Node::Path(span) => out.extend(self.path(*span).iter().map(|n| &**n)),
+                        _ => return None,
+                    }
+                }
+                Some(out)
+            }
             _ => None,
         }
     }

@@ -309,14 +309,12 @@ fn join<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>, 
 
 fn keys<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>, Error> {
     let members = value_arg(args, 0).as_object().unwrap_or(&[]);
-    let out = BumpVec::from_iter_in(members.iter().map(|m| Value::Str(m.key)), interp.arena());
-    Ok(Value::Array(out.into_bump_slice()))
+    Ok(Value::Array(interp.arena().alloc_slice_fill_iter(members.iter().map(|m| Value::Str(m.key)))))
 }
 
 fn values<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>, Error> {
     let members = value_arg(args, 0).as_object().unwrap_or(&[]);
-    let out = BumpVec::from_iter_in(members.iter().map(|m| m.value), interp.arena());
-    Ok(Value::Array(out.into_bump_slice()))
+    Ok(Value::Array(interp.arena().alloc_slice_fill_iter(members.iter().map(|m| m.value))))
 }
 
 fn length<'a>(_: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>, Error> {
@@ -419,12 +417,35 @@ fn min_by<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>
     Ok(extreme(&keys, Ordering::Less).and_then(|i| array_arg(args, 0).get(i)).copied().unwrap_or(Value::Null))
 }
 
+/// Arrays up to this length are sorted by insertion (stable, no index table).
+const SMALL_SORT: usize = 24;
+
+/// Sorts `v` stably by insertion: quadratic, for [`SMALL_SORT`] elements at most.
+fn insertion_sort<T: Copy>(v: &mut [T], greater: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 {
+            match (v.get(j - 1), v.get(j)) {
+                (Some(a), Some(b)) if greater(a, b) => v.swap(j - 1, j),
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
+}
+
 /// `items` reordered by `keys` (same length), stably, without touching the global heap
-/// (`sort_unstable_by` on indices with the index as tie-breaker).
+/// (small arrays by insertion, larger ones by `sort_unstable_by` on indices with the
+/// index as tie-breaker).
 fn sorted_by<'a>(interp: &mut dyn Interp<'a>, items: &'a [Value<'a>], keys: &[Value<'a>]) -> Result<Value<'a>, Error> {
     interp.charge(sort_cost(items.len()))?;
     interp.charge(string_cost(keys, u64::from(usize::BITS - items.len().leading_zeros())))?;
     let arena = interp.arena();
+    if items.len() <= SMALL_SORT && keys.len() == items.len() {
+        let pairs = arena.alloc_slice_fill_iter(keys.iter().copied().zip(items.iter().copied()));
+        insertion_sort(pairs, |a, b| order(&a.0, &b.0) == Ordering::Greater);
+        return Ok(Value::Array(arena.alloc_slice_fill_iter(pairs.iter().map(|p| p.1))));
+    }
     let mut order_idx = BumpVec::from_iter_in(0..items.len(), arena);
     order_idx.sort_unstable_by(|&i, &j| match (keys.get(i), keys.get(j)) {
         (Some(a), Some(b)) => order(a, b).then(i.cmp(&j)),
@@ -436,6 +457,13 @@ fn sorted_by<'a>(interp: &mut dyn Interp<'a>, items: &'a [Value<'a>], keys: &[Va
 
 fn sort<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value<'a>, Error> {
     let items = array_arg(args, 0);
+    if items.len() <= SMALL_SORT {
+        interp.charge(sort_cost(items.len()))?;
+        interp.charge(string_cost(items, u64::from(usize::BITS - items.len().leading_zeros())))?;
+        let out = interp.arena().alloc_slice_copy(items);
+        insertion_sort(out, |a, b| order(a, b) == Ordering::Greater);
+        return Ok(Value::Array(out));
+    }
     sorted_by(interp, items, items)
 }
 

@@ -98,7 +98,7 @@ impl Expression {
             limits: *limits,
             nodes: Vec::new(),
             heights: Vec::new(),
-            names: String::new(),
+            names: Vec::new(),
             consts: Vec::new(),
             slices: Vec::new(),
             scratch: Bump::new(),
@@ -138,7 +138,7 @@ struct Parser<'s> {
     nodes: Vec<PNode>,
     /// Height of each node's subtree (chains count once).
     heights: Vec<u32>,
-    names: String,
+    names: Vec<Box<str>>,
     consts: Vec<Literal>,
     slices: Vec<Slice>,
     /// Decoding space for JSON literals and quoted identifiers.
@@ -619,9 +619,9 @@ impl<'s> Parser<'s> {
     }
 
     fn intern(&mut self, text: &str) -> Name {
-        let start = self.names.len() as u32;
-        self.names.push_str(text);
-        Name { start, len: text.len() as u32 }
+        let id = Name(self.names.len() as u32);
+        self.names.push(text.into());
+        id
     }
 
     fn const_id(&mut self, lit: Literal) -> ConstId {
@@ -659,15 +659,68 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Moves the nodes into their final, flat form.
-    fn finish(self, src: &str, root: NodeId) -> Expression {
+    /// Moves the nodes into their final, flat form, lowering runs of fields in chains to
+    /// [`Node::Path`]s.
+    fn finish(mut self, src: &str, root: NodeId) -> Expression {
         let mut children: Vec<NodeId> = Vec::new();
         let mut entries: Vec<HashEntry> = Vec::new();
+        let mut paths: Vec<Box<str>> = Vec::new();
         let span_of = |items: &[NodeId], children: &mut Vec<NodeId>| {
             let span = Span { start: children.len() as u32, len: items.len() as u32 };
             children.extend_from_slice(items);
             span
         };
+        // A chain's runs of two or more fields become path nodes, appended to the table;
+        // a chain that is one run becomes a path itself.
+        let field_name = |nodes: &[PNode], names: &[Box<str>], id: NodeId| match nodes.get(id.0 as usize) {
+            Some(PNode::Done(Node::Field(name))) => names.get(name.0 as usize).cloned(),
+            _ => None,
+        };
+        let mut extra: Vec<Node> = Vec::new();
+        let base = self.nodes.len();
+        for i in 0..self.nodes.len() {
+            let Some(PNode::Chain(items)) = self.nodes.get(i) else { continue };
+            let mut lowered: Vec<NodeId> = Vec::with_capacity(items.len());
+            let mut run: Vec<Box<str>> = Vec::new();
+            let flush = |run: &mut Vec<Box<str>>, lowered: &mut Vec<NodeId>, paths: &mut Vec<Box<str>>, extra: &mut Vec<Node>| {
+                if run.len() < 2 {
+                    return false;
+                }
+                let span = Span { start: paths.len() as u32, len: run.len() as u32 };
+                paths.append(run);
+                lowered.push(NodeId((base + extra.len()) as u32));
+                extra.push(Node::Path(span));
+                true
+            };
+            let mut run_ids: Vec<NodeId> = Vec::new();
+            for id in items {
+                match field_name(&self.nodes, &self.names, *id) {
+                    Some(name) => {
+                        run.push(name);
+                        run_ids.push(*id);
+                    }
+                    None => {
+                        if !flush(&mut run, &mut lowered, &mut paths, &mut extra) {
+                            lowered.append(&mut run_ids);
+                        }
+                        run.clear();
+                        run_ids.clear();
+                        lowered.push(*id);
+                    }
+                }
+            }
+            if !flush(&mut run, &mut lowered, &mut paths, &mut extra) {
+                lowered.append(&mut run_ids);
+            }
+            run_ids.clear();
+            let replacement = match lowered.as_slice() {
+                [only] => (only.0 as usize).checked_sub(base).and_then(|k| extra.get(k)).copied().map(PNode::Done),
+                _ => None,
+            };
+            if let Some(slot) = self.nodes.get_mut(i) {
+                *slot = replacement.unwrap_or(PNode::Chain(lowered));
+            }
+        }
         let nodes: Vec<Node> = self
             .nodes
             .into_iter()
@@ -684,6 +737,7 @@ impl<'s> Parser<'s> {
                     Node::MultiHash { entries: span, members }
                 }
             })
+            .chain(extra)
             .collect();
         let height = self.heights.get(root.0 as usize).copied().unwrap_or(0);
         Expression {
@@ -693,6 +747,7 @@ impl<'s> Parser<'s> {
             children: children.into(),
             entries: entries.into(),
             names: self.names.into(),
+            paths: paths.into(),
             consts: self.consts.into(),
             slices: self.slices.into(),
             height,
