@@ -14,6 +14,8 @@
 //! - [`request`]: the admission facts rules match on.
 //! - [`wildcard`], [`quantity`], [`duration`], [`gofmt`], [`matcher`]: value checks.
 //! - [`matching`]: `match`/`exclude` and the kind dispatch table.
+//! - [`podsecurity`]: the Pod Security Standards checks (`validate.podSecurity`), every
+//!   upstream check and version, read straight from the document.
 //! - [`jmespath`], [`template`], [`conditions`], [`rule`], [`context`]: Kyverno's
 //!   variables — JMESPath compiled once, `{{ }}` templates, condition operators,
 //!   context entries and `foreach`, and the per-request JSON context they read.
@@ -52,6 +54,7 @@ pub mod json;
 pub mod limits;
 pub mod matcher;
 pub mod matching;
+pub mod podsecurity;
 pub mod program;
 pub mod quantity;
 pub mod request;
