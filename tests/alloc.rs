@@ -3,8 +3,8 @@
 //! A counting global allocator wraps the system allocator. After a few warm-up requests
 //! (the per-thread arena grows to its working size), decoding a Pod AdmissionReview and
 //! evaluating the Pod Security policies of the shared corpus that kyvm compiles fully
-//! (patterns, and `deny` conditions with variables, which build the JSON context and
-//! evaluate JMESPath) must not allocate at all: documents, the context,
+//! (patterns, `deny` conditions with variables, which build the JSON context and
+//! evaluate JMESPath, and `podSecurity` rules) must not allocate at all: documents, the context,
 //! frames and results live in the reset arena.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -83,6 +83,12 @@ fn pod_security_policies() -> Vec<PathBuf> {
             }
         }
     }
+    // The `validate.podSecurity` policies: the Pod Security checks read the arena too.
+    for sub in ["subrule/podsecurity-subrule-baseline", "subrule/restricted/restricted-exclude-capabilities"] {
+        let dir = root.join(sub);
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        out.push(dir.join(format!("{name}.yaml")));
+    }
     out
 }
 
@@ -102,6 +108,7 @@ fn pass_path_allocates_nothing() {
     let comp = kyvm_compiler::compile_paths(&kept);
     assert!(comp.program.rules.len() >= 20, "expected the corpus's rules, got {}", comp.program.rules.len());
     assert!(!comp.program.condition_sets.is_empty(), "rules with deny conditions are covered");
+    assert_eq!(comp.program.pod_security.len(), 6, "two podSecurity rules, each with its two autogen rules, are covered");
 
     let mut scratch = Scratch::new(Limits::default());
     let run = |scratch: &mut Scratch| -> usize {

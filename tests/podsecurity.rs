@@ -7,6 +7,10 @@
 //!   level, by the restricted check that overrides it). All mismatches
 //!   are reported at once; `KYVM_PSS_FILTER=substring` runs only the fixtures whose path
 //!   (`restricted/v1.25/fail/runasuser0.yaml`) contains the substring.
+//! - `upstream_fixtures_through_compiled_rules`: the same fixtures through the product's
+//!   path: a `ClusterPolicy` with `podSecurity: {level, version}` per folder, compiled by
+//!   kyvm's compiler and run by the VM, for the Pod and for the Pod wrapped in a
+//!   Deployment (the `autogen-` rule): `pass` for `pass/`, `fail` for `fail/`.
 //! - proptests: arbitrary documents never panic any level or version, and the pass path
 //!   allocates nothing on the global heap.
 
@@ -180,6 +184,87 @@ fn upstream_fixtures() {
     assert!(failures.is_empty(), "{} of {total} Pod Security fixtures disagree with upstream:\n{}", failures.len(), failures.join("\n"));
     if filter.is_empty() {
         assert_eq!(total, FIXTURES, "the pinned fixtures hold {FIXTURES} Pods");
+    }
+}
+
+/// The fixtures of one level and version: (path, expect allowed).
+fn fixtures_of(version_dir: &Path) -> Vec<(PathBuf, bool)> {
+    let mut out = Vec::new();
+    for (outcome, allowed) in [("pass", true), ("fail", false)] {
+        let dir = version_dir.join(outcome);
+        if dir.is_dir() {
+            out.extend(sorted_entries(&dir).into_iter().map(|p| (p, allowed)));
+        }
+    }
+    out
+}
+
+/// A Deployment whose pod template is `pod`'s metadata and spec.
+fn deployment_of(pod: &serde_yaml::Value) -> serde_yaml::Value {
+    let template = serde_yaml::to_string(&serde_yaml::Mapping::from_iter([
+        ("metadata".into(), pod.get("metadata").cloned().unwrap_or_default()),
+        ("spec".into(), pod.get("spec").cloned().unwrap_or_default()),
+    ]))
+    .expect("yaml");
+    let text = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: default}}\nspec:\n  template:\n{}",
+        indent(&template, 4)
+    );
+    serde_yaml::from_str(&text).expect("deployment")
+}
+
+fn indent(text: &str, by: usize) -> String {
+    text.lines().map(|l| format!("{:by$}{l}\n", "")).collect()
+}
+
+#[test]
+fn upstream_fixtures_through_compiled_rules() {
+    use kyvm_engine::{vm, Operation, Request, RuleStatus};
+
+    let root = fixture_dir();
+    let filter = std::env::var("KYVM_PSS_FILTER").unwrap_or_default();
+    let (mut total, mut failures) = (0usize, Vec::new());
+    for level_dir in sorted_entries(&root) {
+        let level = level_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        for version_dir in sorted_entries(&level_dir) {
+            let version = version_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+            let policy = format!(
+                "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: pss}}\nspec:\n  rules:\n  - name: check\n    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n    validate:\n      podSecurity: {{level: {level}, version: {version}}}\n"
+            );
+            let comp = kyvm_compiler::compile_str("pss.yaml", &policy);
+            assert!(comp.diagnostics.is_empty(), "{level}:{version}: {:?}", comp.diagnostics);
+            for (path, allowed) in fixtures_of(&version_dir) {
+                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+                let name = format!("{level}/{version}/{}/{file}", if allowed { "pass" } else { "fail" });
+                if !filter.is_empty() && !name.contains(&filter) {
+                    continue;
+                }
+                total += 1;
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                let pod: serde_yaml::Value = serde_yaml::from_str(&text).expect("fixture YAML");
+                let want = if allowed { RuleStatus::Pass } else { RuleStatus::Fail };
+                for (resource, rule) in [(pod.clone(), "check"), (deployment_of(&pod), "autogen-check")] {
+                    let arena = Bump::new();
+                    let object = to_arena(&resource, &arena);
+                    let req = Request::for_object(object, Operation::Create);
+                    let eval = vm::evaluate(&comp.program, &req, &arena, &kyvm_engine::Limits::default()).expect("evaluation");
+                    let got: Vec<(String, RuleStatus)> = eval
+                        .results
+                        .iter()
+                        .map(|r| (comp.program.rule(r.rule).map(|m| m.name.to_string()).unwrap_or_default(), r.status))
+                        .collect();
+                    if got != [(rule.to_string(), want)] {
+                        let messages: Vec<&str> = eval.results.iter().map(|r| r.message).collect();
+                        failures.push(format!("{name} as {rule}: got {got:?}, want {want:?} {messages:?}"));
+                    }
+                }
+            }
+        }
+    }
+    println!("Pod Security fixtures through compiled rules: {}/{total} (Pod and Deployment)", total - failures.len());
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+    if filter.is_empty() {
+        assert_eq!(total, FIXTURES);
     }
 }
 

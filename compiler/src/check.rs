@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use kyvm_engine::matching::MatchSpec;
+use kyvm_engine::podsecurity::PodSecurityRule;
 use kyvm_engine::program::{ApplyRules, AutogenOrigin, FailureAction, RuleKind};
 use kyvm_engine::rule::{ConditionSet, ContextEntry, Query};
 use kyvm_engine::template::Template;
@@ -18,6 +19,7 @@ use crate::autogen;
 use crate::diag::Diagnostic;
 use crate::lower::{self, MapContext, Node, PatternLowering};
 use crate::model::{Policy, Rule};
+use crate::podsecurity;
 use crate::source::{SourceDoc, YamlPath};
 use crate::variables::VariableLowering;
 
@@ -70,6 +72,7 @@ pub enum Check {
     AnyPattern(Vec<(Node, YamlPath)>),
     Deny(ConditionSet),
     ForEach(Vec<ForEachPlan>),
+    PodSecurity(PodSecurityRule, YamlPath),
     /// The rule reports `error` with this message.
     Error(String),
 }
@@ -244,12 +247,9 @@ fn plan_rule_body(
     let mut check = None;
     if let Some(v) = &rule.validate {
         let vpath = path.key("validate");
-        for (present, feature) in [
-            (v.pod_security.is_some(), "validate.podSecurity"),
-            (v.cel.is_some(), "validate.cel"),
-            (v.assert.is_some(), "validate.assert"),
-            (v.manifests.is_some(), "validate.manifests"),
-        ] {
+        for (present, feature) in
+            [(v.cel.is_some(), "validate.cel"), (v.assert.is_some(), "validate.assert"), (v.manifests.is_some(), "validate.manifests")]
+        {
             if present {
                 features.push(feature.to_string());
             }
@@ -264,6 +264,12 @@ fn plan_rule_body(
                 check = vars.conditions(&conditions, &dpath.key("conditions")).map(Check::Deny);
             } else if let Some(list) = &v.foreach {
                 check = foreach(&mut vars, list, &vpath.key("foreach"), 0, &mut features).map(Check::ForEach);
+            } else if let Some(ps) = &v.pod_security {
+                let pspath = vpath.key("podSecurity");
+                check = Some(match podsecurity::lower(doc, vars.diags, ps, &pspath) {
+                    Some(ps) => Check::PodSecurity(ps, pspath),
+                    None => Check::Error(format!("rule {} has an invalid podSecurity", rule.name)),
+                });
             }
         }
         for (feature, _) in unsupported {
@@ -334,7 +340,7 @@ fn check_uses_context(check: &Check) -> bool {
         Check::Pattern(node, _) => node.dynamic_leaves() > 0,
         Check::AnyPattern(alts) => alts.iter().any(|(n, _)| n.dynamic_leaves() > 0),
         Check::Deny(_) | Check::ForEach(_) => true,
-        Check::Error(_) => false,
+        Check::PodSecurity(..) | Check::Error(_) => false,
     }
 }
 

@@ -90,6 +90,11 @@ impl PatternCodegen<'_> {
                 }
                 self.builder.emit(Inst::ForEachVerdict);
             }
+            Check::PodSecurity(rule_check, path) => {
+                self.span(&path);
+                let check = self.builder.pod_security(rule_check);
+                self.builder.emit(Inst::PodSecurity { check });
+            }
             Check::Error(message) => {
                 let message = self.builder.string(&message);
                 self.builder.emit(Inst::RuleError { rule, message });

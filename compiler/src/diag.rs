@@ -24,7 +24,13 @@
 //! | K0121 | error    | an invalid label selector |
 //! | K0130 | error    | an existence anchor `^()` whose value is not a list of maps |
 //! | K0131 | warning  | an add anchor `+()` in a validate pattern (it has no effect there) |
+//! | K0140 | error    | an invalid JMESPath expression in a variable |
+//! | K0141 | error    | invalid `preconditions` or `deny` conditions |
+//! | K0143 | error    | an invalid `context` entry |
+//! | K0144 | error    | an invalid `foreach` declaration |
+//! | K0150 | error    | an invalid `validate.podSecurity` (level, version, `exclude` entry) |
 //! | K0900 | warning  | a Kyverno feature kyvm does not compile yet: the rule reports `error` |
+//! | K0901 | warning  | a context source that reads the cluster (`configMap`, `apiCall`, ...): the CLI takes it from the values file, elsewhere the rule reports `error` |
 
 use core::fmt;
 

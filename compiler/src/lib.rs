@@ -16,6 +16,8 @@
 //!   order; pattern strings → matchers; `match`/`exclude` → `MatchSpec`.
 //! - [`variables`]: templates, conditions, context entries and `foreach` lists → the
 //!   engine's compiled forms (JMESPath parsed once, here).
+//! - [`podsecurity`]: `validate.podSecurity` → the engine's Pod Security rule (level,
+//!   version, checks, exclusions), with Kyverno's policy validation.
 //! - [`codegen`]: IR → instructions.
 //! - [`resource`]: YAML resources → arena documents (for the CLI).
 //!
@@ -36,6 +38,7 @@ pub mod lexer;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod podsecurity;
 pub mod resource;
 pub mod source;
 pub mod variables;

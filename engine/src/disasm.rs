@@ -9,6 +9,7 @@ use core::fmt::Write;
 use crate::ids::{KeyId, PatternId, RuleId, StrId, TemplateId};
 use crate::inst::Inst;
 use crate::matching::{FilterSet, MatchSpec};
+use crate::podsecurity::PodSecurityRule;
 use crate::program::Program;
 
 /// Renders the whole program.
@@ -45,6 +46,11 @@ pub fn disassemble(program: &Program) -> String {
             }
             out.push_str(line.trim_end());
             out.push('\n');
+            if let Inst::PodSecurity { check } = inst {
+                if let Some(ps) = program.pod_security.get(check.index()) {
+                    pod_security_checks(&mut out, ps);
+                }
+            }
         }
     }
     out
@@ -68,6 +74,44 @@ fn describe_match(spec: &MatchSpec) -> String {
         let _ = write!(s, " exclude(kinds={})", kinds(ex));
     }
     s
+}
+
+/// The operand line of a `pod_security` instruction: level, version, exclusions.
+fn pod_security(ps: &PodSecurityRule) -> String {
+    let mut out = format!("{} ({} checks", ps.label, ps.controls.len());
+    if !ps.exclusions.is_empty() {
+        let _ = write!(out, ", {} exclusions", ps.exclusions.len());
+    }
+    out.push(')');
+    out
+}
+
+/// The checks a `pod_security` instruction runs, each at the definition its version
+/// selects, and its exclusions: one comment line each under the instruction.
+fn pod_security_checks(out: &mut String, ps: &PodSecurityRule) {
+    for control in ps.controls.iter() {
+        let since = control.definition(ps.version).map_or_else(|| "-".to_string(), |v| v.to_string());
+        let _ = writeln!(out, "       ;   check {:<28} {:<8} {}", control.id(), since, control.control_name());
+    }
+    for e in ps.exclusions.iter() {
+        let _ = write!(out, "       ;   exclude {:?}", &*e.control_name);
+        let ids: Vec<&str> = e.controls.iter().map(|c| c.id()).collect();
+        let _ = write!(out, " [{}]", ids.join(", "));
+        if e.images.is_empty() {
+            out.push_str(" pod-level");
+        } else {
+            let images: Vec<String> = e.images.iter().map(|g| format!("{g}")).collect();
+            let _ = write!(out, " images=[{}]", images.join(", "));
+        }
+        if let Some(field) = &e.restricted_field {
+            let _ = write!(out, " field={field}");
+        }
+        if !e.values.is_empty() {
+            let values: Vec<String> = e.values.iter().map(|g| format!("{g}")).collect();
+            let _ = write!(out, " values=[{}]", values.join(", "));
+        }
+        out.push('\n');
+    }
 }
 
 fn string(program: &Program, id: StrId) -> String {
@@ -141,5 +185,9 @@ fn operands(program: &Program, inst: &Inst) -> String {
             None => format!("<bad foreach {spec}>"),
         },
         Inst::ForEachVerdict => String::new(),
+        Inst::PodSecurity { check } => match program.pod_security.get(check.index()) {
+            Some(ps) => pod_security(ps),
+            None => format!("<bad podSecurity {check}>"),
+        },
     }
 }

@@ -72,3 +72,8 @@ id!(
     /// A [`ForEach`](crate::rule::ForEach) declaration of `validate.foreach`.
     ForEachId
 );
+id!(
+    /// A compiled `validate.podSecurity`
+    /// ([`PodSecurityRule`](crate::podsecurity::PodSecurityRule)).
+    PodSecurityId
+);

@@ -18,7 +18,7 @@
 //!
 //! Every variant's doc line says what it does and which Kyverno construct emits it.
 
-use crate::ids::{Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, RuleId, StrId, TemplateId};
+use crate::ids::{Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PodSecurityId, RuleId, StrId, TemplateId};
 
 /// One VM instruction. `Copy`, with named operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,13 @@ pub enum Inst {
     ForEachList { spec: ForEachId },
     /// After the last `foreach` declaration: `skip` when no element applied, else `pass`.
     ForEachVerdict,
+
+    // --------------------------------------------------------- pod security
+    /// `validate.podSecurity`: runs the rule's Pod Security checks over the pod of the
+    /// resource (a Pod, or the pod template of a controller) and ends the block with
+    /// `pass`, `fail` (Kyverno's `violates PodSecurity` message) or `error` (no pod in
+    /// the resource, or a pod Go could not decode). No result for a DELETE.
+    PodSecurity { check: PodSecurityId },
 
     // ----------------------------------------------------------- navigation
     /// Pushes the member `key` of the current node (`null` when absent or the node is not
@@ -236,6 +243,7 @@ impl Inst {
             Inst::CheckFieldDynamic { .. } => "check_field_dynamic",
             Inst::ForEachList { .. } => "foreach_list",
             Inst::ForEachVerdict => "foreach_verdict",
+            Inst::PodSecurity { .. } => "pod_security",
             Inst::EnterField { .. } => "enter_field",
             Inst::EnterIndex { .. } => "enter_index",
             Inst::Leave => "leave",

@@ -7,10 +7,11 @@
 //! it keeps the tables consistent (every id it hands out is valid), and the VM still
 //! checks every index, so even a hand-made program cannot make it panic.
 
-use crate::ids::{Addr, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PolicyId, RuleId, StrId, TemplateId};
+use crate::ids::{Addr, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PodSecurityId, PolicyId, RuleId, StrId, TemplateId};
 use crate::inst::Inst;
 use crate::matcher::ValuePattern;
 use crate::matching::{Dispatch, MatchSpec};
+use crate::podsecurity::PodSecurityRule;
 use crate::rule::{ConditionSet, ContextEntry, ForEach};
 use crate::template::Template;
 use crate::wildcard::Glob;
@@ -133,6 +134,8 @@ pub struct Program {
     pub condition_sets: Vec<ConditionSet>,
     pub contexts: Vec<ContextEntry>,
     pub foreach: Vec<ForEach>,
+    /// `validate.podSecurity` rules.
+    pub pod_security: Vec<PodSecurityRule>,
     /// Some expression reads `images`, so the JSON context must carry it.
     pub needs_images: bool,
     pub code: Vec<Inst>,
@@ -261,6 +264,11 @@ impl ProgramBuilder {
     pub fn foreach(&mut self, f: ForEach) -> ForEachId {
         self.program.foreach.push(f);
         ForEachId(self.program.foreach.len() as u32 - 1)
+    }
+
+    pub fn pod_security(&mut self, rule: PodSecurityRule) -> PodSecurityId {
+        self.program.pod_security.push(rule);
+        PodSecurityId(self.program.pod_security.len() as u32 - 1)
     }
 
     pub fn foreach_mut(&mut self, id: ForEachId) -> Option<&mut ForEach> {
@@ -431,6 +439,7 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::ResolveTemplates { .. }
         | Inst::ForEachList { .. }
         | Inst::ForEachVerdict
+        | Inst::PodSecurity { .. }
         | Inst::EnterField { .. }
         | Inst::EnterIndex { .. }
         | Inst::Leave

@@ -20,6 +20,7 @@
 
 use bumpalo::collections::{String as BumpString, Vec as BumpVec};
 use bumpalo::Bump;
+use core::fmt::Write;
 
 use crate::context::JsonContext;
 use crate::document::Value;
@@ -28,6 +29,7 @@ use crate::inst::{FaultKind, Inst, Reason};
 use crate::jmespath::{self, Env};
 use crate::limits::Limits;
 use crate::matcher;
+use crate::podsecurity::PodSecurityRule;
 use crate::program::{ApplyRules, KeyRef, Program, RuleMeta};
 use crate::request::{ExternalData, Operation, Request};
 use crate::verdict::{EngineError, EngineErrorKind, Evaluation, RuleResult, RuleStatus};
@@ -195,6 +197,29 @@ impl<'a> Vm<'a> {
         }
     }
 
+    /// `validate.podSecurity` over `resource`, with Kyverno's messages.
+    fn pod_security(&self, rule: &RuleMeta, check: &PodSecurityRule, resource: Value<'a>) -> Outcome<'a> {
+        match check.evaluate(self.arena, resource) {
+            Ok(report) if report.allowed() => {
+                let message = bumpalo::format!(in self.arena, "Validation rule '{}' passed.", rule.name);
+                Outcome::new(RuleStatus::Pass, message.into_bump_str())
+            }
+            Ok(report) => {
+                let mut message = BumpString::new_in(self.arena);
+                let _ = write!(message, "Validation rule '{}' failed. It violates PodSecurity \"{}\": ", rule.name, check.label);
+                // Kyverno prints each failing check's result struct (`%+v`) on its own line.
+                for f in report.failures {
+                    let _ = writeln!(message, "({{Allowed:false ForbiddenReason:{} ForbiddenDetail:{}}})", f.reason, f.detail);
+                }
+                Outcome::new(RuleStatus::Fail, message.into_bump_str())
+            }
+            Err(e) => {
+                let message = bumpalo::format!(in self.arena, "Error while getting new resource: {}", e);
+                Outcome::new(RuleStatus::Error, message.into_bump_str())
+            }
+        }
+    }
+
     fn run_rule(&mut self, rule_id: RuleId, rule: &'a RuleMeta) -> Step<'a> {
         let mark = self.context.as_ref().map_or(0, JsonContext::mark);
         self.element_index = None;
@@ -350,6 +375,15 @@ impl<'a> Vm<'a> {
                         Outcome::new(RuleStatus::Pass, "rule passed")
                     };
                     return Ok(Some(outcome));
+                }
+                Inst::PodSecurity { check } => {
+                    // Kyverno skips Pod Security validation of a resource being deleted.
+                    if self.req.operation == Operation::Delete {
+                        return Ok(None);
+                    }
+                    let check = self.program.pod_security.get(check.index()).ok_or(bad)?;
+                    self.steps += check.controls.len() as u64;
+                    return Ok(Some(self.pod_security(rule, check, root)));
                 }
 
                 Inst::EnterField { key } => {
@@ -545,7 +579,6 @@ impl<'a> Vm<'a> {
                 Seg::Root => {}
                 Seg::Key(k) => out.push_str(k),
                 Seg::Index(i) => {
-                    use core::fmt::Write;
                     let _ = write!(out, "{i}");
                 }
             }

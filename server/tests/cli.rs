@@ -20,8 +20,8 @@ fn seeds() -> PathBuf {
 }
 
 #[test]
-fn seed_scenarios_of_classic_validation_pass() {
-    for seed in ["1-disallow-privileged", "2-image-registry"] {
+fn seed_scenarios_of_validation_and_pod_security_pass() {
+    for seed in ["1-disallow-privileged", "2-image-registry", "4-pod-security-restricted", "5-pod-security-exemption"] {
         let path = seeds().join(seed);
         let o = kyvm(&["test", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{seed}:\n{}{}", stdout(&o), stderr(&o));
@@ -160,4 +160,24 @@ fn bundled_examples_pass() {
     let o = kyvm(&["test", "../examples"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("Test Summary: 28 tests passed and 0 tests failed"), "{}", stdout(&o));
+}
+
+#[test]
+fn emit_asm_lists_the_checks_of_a_pod_security_rule() {
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/kyverno-policies/pod-security/subrule/restricted/restricted-exclude-capabilities/restricted-exclude-capabilities.yaml");
+    let o = kyvm(&["compile", "--emit", "asm", policy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let asm = stdout(&o);
+    assert!(asm.contains("pod_security        restricted:latest (19 checks, 1 exclusions)"), "{asm}");
+    for line in ["check capabilities_restricted", "check seccompProfile_restricted", "check runAsNonRoot", "check hostPathVolumes"] {
+        assert!(asm.contains(line), "{line} missing:\n{asm}");
+    }
+    assert!(
+        asm.contains(
+            r#"exclude "Capabilities" [capabilities_baseline, capabilities_restricted] images=["ghcr.io/kyverno/test-nginx*", "redis*"]"#
+        ),
+        "{asm}"
+    );
+    assert!(asm.contains("; rule autogen-cronjob-restricted-exempt-capabilities"), "{asm}");
 }

@@ -3,8 +3,9 @@
 //! definition, upstream's `ForbiddenReason` / `ForbiddenDetail` text, evaluated straight
 //! from the arena document.
 //!
-//! Kyverno's `validate.podSecurity` runs these checks; this module is the check library
-//! it builds on, not the rule (exclusions and Kyverno's messages live with the rule).
+//! Kyverno's `validate.podSecurity` runs these checks: [`PodSecurityRule`] (the `rule`
+//! submodule) is the compiled rule — which checks, where the pod is in the resource, and
+//! the `exclude` entries — and the VM formats Kyverno's messages from its report.
 //!
 //! ```text
 //!  (metadata, spec) ──► evaluate(bump, level, version) ──► Report: [Failure]
@@ -50,6 +51,7 @@
 mod checks;
 mod control;
 mod pod;
+mod rule;
 mod text;
 mod version;
 
@@ -62,6 +64,10 @@ use crate::document::Value;
 
 pub use control::{controls, Control, ControlSet};
 pub use pod::{Malformed, Scope};
+pub use rule::{
+    control_scope, controls_named, kyverno_controls, pod_of, restricted_only, ControlScope, Exclusion, PodError, PodSecurityRule,
+    CONTROL_NAMES,
+};
 pub use version::{Level, ParseError, Version};
 
 /// The three lists of containers in a pod spec.
