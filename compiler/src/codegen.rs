@@ -93,7 +93,9 @@ impl PatternCodegen<'_> {
             Check::PodSecurity(rule_check, path) => {
                 self.span(&path);
                 let check = self.builder.pod_security(rule_check);
-                self.builder.emit(Inst::PodSecurity { check });
+                let name = self.builder.rule_name(rule);
+                let pass = self.builder.string(&format!("Validation rule '{name}' passed."));
+                self.builder.emit(Inst::PodSecurity { check, pass });
             }
             Check::Error(message) => {
                 let message = self.builder.string(&message);

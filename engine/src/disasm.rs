@@ -46,7 +46,7 @@ pub fn disassemble(program: &Program) -> String {
             }
             out.push_str(line.trim_end());
             out.push('\n');
-            if let Inst::PodSecurity { check } = inst {
+            if let Inst::PodSecurity { check, .. } = inst {
                 if let Some(ps) = program.pod_security.get(check.index()) {
                     pod_security_checks(&mut out, ps);
                 }
@@ -185,7 +185,7 @@ fn operands(program: &Program, inst: &Inst) -> String {
             None => format!("<bad foreach {spec}>"),
         },
         Inst::ForEachVerdict => String::new(),
-        Inst::PodSecurity { check } => match program.pod_security.get(check.index()) {
+        Inst::PodSecurity { check, pass: _ } => match program.pod_security.get(check.index()) {
             Some(ps) => pod_security(ps),
             None => format!("<bad podSecurity {check}>"),
         },

@@ -79,7 +79,8 @@ pub enum Inst {
     /// resource (a Pod, or the pod template of a controller) and ends the block with
     /// `pass`, `fail` (Kyverno's `violates PodSecurity` message) or `error` (no pod in
     /// the resource, or a pod Go could not decode). No result for a DELETE.
-    PodSecurity { check: PodSecurityId },
+    /// `pass` is Kyverno's pass message (`Validation rule 'R' passed.`), made once.
+    PodSecurity { check: PodSecurityId, pass: StrId },
 
     // ----------------------------------------------------------- navigation
     /// Pushes the member `key` of the current node (`null` when absent or the node is not

@@ -364,6 +364,11 @@ impl ProgramBuilder {
         id
     }
 
+    /// The name of rule `id` (empty for an id not added yet).
+    pub fn rule_name(&self, id: RuleId) -> String {
+        self.program.rules.get(id.index()).map(|r| r.name.to_string()).unwrap_or_default()
+    }
+
     pub fn rule_mut(&mut self, id: RuleId) -> Option<&mut RuleMeta> {
         self.program.rules.get_mut(id.index())
     }

@@ -198,12 +198,9 @@ impl<'a> Vm<'a> {
     }
 
     /// `validate.podSecurity` over `resource`, with Kyverno's messages.
-    fn pod_security(&self, rule: &RuleMeta, check: &PodSecurityRule, resource: Value<'a>) -> Outcome<'a> {
+    fn pod_security(&self, rule: &RuleMeta, check: &PodSecurityRule, pass: &'a str, resource: Value<'a>) -> Outcome<'a> {
         match check.evaluate(self.arena, resource) {
-            Ok(report) if report.allowed() => {
-                let message = bumpalo::format!(in self.arena, "Validation rule '{}' passed.", rule.name);
-                Outcome::new(RuleStatus::Pass, message.into_bump_str())
-            }
+            Ok(report) if report.allowed() => Outcome::new(RuleStatus::Pass, pass),
             Ok(report) => {
                 let mut message = BumpString::new_in(self.arena);
                 let _ = write!(message, "Validation rule '{}' failed. It violates PodSecurity \"{}\": ", rule.name, check.label);
@@ -376,14 +373,15 @@ impl<'a> Vm<'a> {
                     };
                     return Ok(Some(outcome));
                 }
-                Inst::PodSecurity { check } => {
+                Inst::PodSecurity { check, pass } => {
                     // Kyverno skips Pod Security validation of a resource being deleted.
                     if self.req.operation == Operation::Delete {
                         return Ok(None);
                     }
                     let check = self.program.pod_security.get(check.index()).ok_or(bad)?;
+                    let pass = self.program.string(pass).ok_or(bad)?;
                     self.steps += check.controls.len() as u64;
-                    return Ok(Some(self.pod_security(rule, check, root)));
+                    return Ok(Some(self.pod_security(rule, check, pass, root)));
                 }
 
                 Inst::EnterField { key } => {

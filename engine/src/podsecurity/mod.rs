@@ -43,9 +43,9 @@
 //! API-server default is applied because upstream's fixtures assume it: a volume with no
 //! source is an `emptyDir`.
 //!
-//! Nothing here touches the global heap on the pass path: a passing pod allocates
-//! nothing at all, and a failing one allocates its messages and violations in the
-//! caller's [`Bump`]. (Quoting a non-ASCII annotation value for a message builds a
+//! Nothing here touches the global heap on the pass path: a passing pod takes only the
+//! list of its containers (read once, shared by every check) from the caller's
+//! [`Bump`], and a failing one its messages and violations too. (Quoting a non-ASCII annotation value for a message builds a
 //! Unicode class matcher once per process.)
 
 mod checks;
@@ -372,7 +372,7 @@ pub fn evaluate_controls<'a>(
     if set.is_empty() {
         return Ok(Report::default());
     }
-    let doc = pod::Doc::new(metadata, spec);
+    let doc = pod::Doc::new(bump, metadata, spec);
     let cx = checks::Cx { bump, doc: &doc };
     let mut failures = BumpVec::new_in(bump);
     for control in set.iter() {

@@ -11,6 +11,9 @@
 use core::cell::Cell;
 use core::fmt;
 
+use bumpalo::collections::Vec as BumpVec;
+use bumpalo::Bump;
+
 use super::{ContainerKind, ContainerRef};
 use crate::document::{Member, Value};
 
@@ -106,31 +109,41 @@ pub(super) struct Doc<'a> {
     pub annotations: &'a [Member<'a>],
     /// `spec.securityContext`, when set.
     pub sc: Option<Value<'a>>,
-    groups: [(ContainerKind, &'a [Value<'a>]); 3],
+    /// Every container, read once (name, image, `securityContext`): each check walks
+    /// this list instead of looking the fields up again.
+    containers: &'a [Container<'a>],
     volumes: &'a [Value<'a>],
 }
 
 impl<'a> Doc<'a> {
-    pub fn new(metadata: Value<'a>, spec: Value<'a>) -> Doc<'a> {
-        let mut doc = Doc {
-            error: Cell::new(None),
-            spec: EMPTY_OBJECT,
-            annotations: &[],
-            sc: None,
-            groups: [(ContainerKind::InitContainers, &[]), (ContainerKind::Containers, &[]), (ContainerKind::EphemeralContainers, &[])],
-            volumes: &[],
-        };
+    pub fn new(bump: &'a Bump, metadata: Value<'a>, spec: Value<'a>) -> Doc<'a> {
+        let mut doc = Doc { error: Cell::new(None), spec: EMPTY_OBJECT, annotations: &[], sc: None, containers: &[], volumes: &[] };
         let metadata = doc.element_object(Scope::Metadata, metadata, "").unwrap_or(EMPTY_OBJECT);
         doc.spec = doc.element_object(Scope::Spec, spec, "").unwrap_or(EMPTY_OBJECT);
         doc.annotations =
             doc.object(Scope::Metadata, Some(metadata), "annotations", "annotations").and_then(|a| a.as_object()).unwrap_or(&[]);
         doc.sc = doc.object(Scope::Spec, Some(doc.spec), "securityContext", "securityContext");
         let spec = Some(doc.spec);
-        doc.groups = [
+        let groups = [
             (ContainerKind::InitContainers, doc.list(Scope::Spec, spec, "initContainers", "initContainers")),
             (ContainerKind::Containers, doc.list(Scope::Spec, spec, "containers", "containers")),
             (ContainerKind::EphemeralContainers, doc.list(Scope::Spec, spec, "ephemeralContainers", "ephemeralContainers")),
         ];
+        let count = groups.iter().map(|(_, items)| items.len()).sum();
+        let mut containers = BumpVec::with_capacity_in(count, bump);
+        for (kind, items) in groups {
+            for (index, v) in items.iter().enumerate() {
+                let scope = Scope::Container(kind);
+                let Some(v) = doc.element_object(scope, *v, "") else {
+                    continue;
+                };
+                let name = doc.text(scope, Some(v), "name", "name").unwrap_or("");
+                let image = doc.text(scope, Some(v), "image", "image").unwrap_or("");
+                let sc = doc.object(scope, Some(v), "securityContext", "securityContext");
+                containers.push(Container { at: ContainerRef { kind, index, name, image }, scope, v, sc });
+            }
+        }
+        doc.containers = containers.into_bump_slice();
         doc.volumes = doc.list(Scope::Spec, Some(doc.spec), "volumes", "volumes");
         doc
     }
@@ -249,16 +262,7 @@ impl<'a> Doc<'a> {
     /// Every container in upstream's visiting order: init containers, containers,
     /// ephemeral containers.
     pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
-        self.groups.iter().flat_map(move |&(kind, items)| {
-            items.iter().enumerate().filter_map(move |(index, v)| {
-                let scope = Scope::Container(kind);
-                let v = self.element_object(scope, *v, "")?;
-                let name = self.text(scope, Some(v), "name", "name").unwrap_or("");
-                let image = self.text(scope, Some(v), "image", "image").unwrap_or("");
-                let sc = self.object(scope, Some(v), "securityContext", "securityContext");
-                Some(Container { at: ContainerRef { kind, index, name, image }, scope, v, sc })
-            })
-        })
+        self.containers.iter().copied()
     }
 
     /// The first container named `name`, in visiting order.
