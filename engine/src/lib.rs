@@ -14,6 +14,8 @@
 //! - [`request`]: the admission facts rules match on.
 //! - [`wildcard`], [`quantity`], [`duration`], [`gofmt`], [`matcher`]: value checks.
 //! - [`matching`]: `match`/`exclude` and the kind dispatch table.
+//! - [`patch`]: JSON Pointer and JSON Patch over arena documents (apply, diff), the
+//!   ground mutation builds on.
 //! - [`podsecurity`]: the Pod Security Standards checks (`validate.podSecurity`), every
 //!   upstream check and version, read straight from the document.
 //! - [`jmespath`], [`template`], [`conditions`], [`rule`], [`context`]: Kyverno's
@@ -54,6 +56,7 @@ pub mod json;
 pub mod limits;
 pub mod matcher;
 pub mod matching;
+pub mod patch;
 pub mod podsecurity;
 pub mod program;
 pub mod quantity;
