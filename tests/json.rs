@@ -94,3 +94,30 @@ proptest! {
         prop_assert_eq!(kyvm_accepts(&text), serde_accepts(&text), "{}", String::from_utf8_lossy(&text));
     }
 }
+
+/// An object written with repeated keys (which `serde_json::Value` cannot hold), as
+/// text: both decoders must keep the last value of each key.
+fn object_with_repeats() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec!["a", "b", "ab", "ba", "axb", "ayb", ""]);
+    let leaf = prop_oneof![(-5i64..5).prop_map(|i| i.to_string()), Just("null".to_string()), Just("\"s\"".to_string())];
+    let pairs = prop::collection::vec((key.clone(), leaf.clone()), 0..10);
+    (pairs, prop::collection::vec((key, leaf), 0..4)).prop_map(|(outer, inner)| {
+        let body = |pairs: &[(&str, String)]| pairs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",");
+        let nested = format!("{{{}}}", body(&inner));
+        let mut all = outer;
+        all.push(("nested", nested));
+        format!("{{{}}}", body(&all))
+    })
+}
+
+proptest! {
+    #[test]
+    fn repeated_keys_keep_the_last_value(text in object_with_repeats()) {
+        let want: J = serde_json::from_str(&text).expect("serde_json reads repeated keys");
+        let arena = Bump::new();
+        let got = decode(text.as_bytes(), &arena, &Limits::default());
+        prop_assert!(got.is_ok(), "{text}");
+        let got = got.unwrap();
+        prop_assert!(same(&got, &want), "{text}\n decoded as {got}");
+    }
+}

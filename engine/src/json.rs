@@ -112,6 +112,17 @@ fn special_bytes(w: u64) -> u64 {
     (quote | backslash | control) & !w & HIGHS
 }
 
+/// One of 64 bits, from a key's length and its first and last bytes: equal keys have
+/// the same bit, so a clear bit proves a key new to its object.
+#[inline(always)]
+fn key_fingerprint(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let first = b.first().copied().unwrap_or(0) as u32;
+    let last = b.last().copied().unwrap_or(0) as u32;
+    let h = (b.len() as u32).wrapping_mul(31).wrapping_add(first.wrapping_mul(7)).wrapping_add(last);
+    1u64 << (h % 64)
+}
+
 /// Key equality for the duplicate check, cheapest tests first: most sibling keys differ
 /// in length or first byte, which settles it without a call to `memcmp`.
 #[inline(always)]
@@ -239,9 +250,18 @@ impl<'a> Parser<'a> {
 
     /// Adds a member to the object whose members start at `base` in `keys` and `values`.
     /// Duplicate keys: the last one wins, as in Go's encoding/json; the member keeps the
-    /// place of the first.
+    /// place of the first. `seen` holds a fingerprint bit of every key of the object so
+    /// far: a key whose bit is clear cannot be a repeat, and skips the scan of its
+    /// siblings (almost every key of a real object).
     #[inline(always)]
-    fn put_member(&mut self, base: usize, key: &'a str, value: Value<'a>) {
+    fn put_member(&mut self, base: usize, seen: &mut u64, key: &'a str, value: Value<'a>) {
+        let bit = key_fingerprint(key);
+        if *seen & bit == 0 {
+            *seen |= bit;
+            self.keys.push(key);
+            self.values.push(value);
+            return;
+        }
         let siblings = self.keys.get(base..).unwrap_or_default();
         match siblings.iter().position(|k| same_key(k, key)) {
             None => {
@@ -300,6 +320,7 @@ impl<'a> Parser<'a> {
             return Ok(&[]);
         }
         let base = self.keys.len();
+        let mut seen = 0u64;
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -315,7 +336,7 @@ impl<'a> Parser<'a> {
             self.value(
                 depth,
                 #[inline(always)]
-                |p, value| p.put_member(base, key, value),
+                |p, value| p.put_member(base, &mut seen, key, value),
             )?;
             self.skip_ws();
             match self.peek() {
@@ -564,6 +585,11 @@ mod tests {
     #[test]
     fn duplicate_keys_keep_the_last() {
         assert_eq!(roundtrip(r#"{"a":1,"a":2}"#), r#"{"a":2}"#);
+        assert_eq!(roundtrip(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
+        // Same length, first and last byte (same fingerprint), different keys.
+        assert_eq!(roundtrip(r#"{"axb":1,"ayb":2,"axb":3}"#), r#"{"axb":3,"ayb":2}"#);
+        // Nested objects keep their own fingerprints.
+        assert_eq!(roundtrip(r#"{"a":{"a":1,"b":{"a":2},"a":3},"b":1}"#), r#"{"a":{"a":3,"b":{"a":2}},"b":1}"#);
     }
 
     #[test]
