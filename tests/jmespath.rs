@@ -11,62 +11,17 @@
 //! - `evaluation_does_not_touch_the_global_heap`: a counting allocator (per thread) checks
 //!   that evaluation allocates only in the arena.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::PathBuf;
 
 use bumpalo::Bump;
 use kyvm_engine::jmespath::{registry, Env, ErrorKind, Expression, ParseLimits, Types};
 use kyvm_engine::{Limits, Value};
+use kyvm_tests::counting::{count_allocations, Counting};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-// ---------------------------------------------------------------------------------------
-// Counting allocator: counts global-heap allocations made by the current thread while
-// its counter is armed, so parallel tests do not disturb each other.
-
-struct Counting;
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    let armed = ARMED.try_with(Cell::get).unwrap_or(false);
-    if armed {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-    }
-}
-
-// SAFETY: delegates every call to `System`, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Global-heap allocations made by `f` on this thread.
-fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    ALLOCATIONS.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let out = f();
-    ARMED.with(|a| a.set(false));
-    (out, ALLOCATIONS.with(Cell::get))
-}
 
 // ---------------------------------------------------------------------------------------
 // The compliance suite.

@@ -404,28 +404,27 @@ pub fn write_go_json(out: &mut BumpString<'_>, value: &Value<'_>) {
     }
 }
 
-fn write_go_json_string(out: &mut BumpString<'_>, s: &str) {
-    use core::fmt::Write;
-    out.push('"');
+/// Writes `s` as a JSON string with Go's `encoding/json` escapes (`<`, `>`, `&` as
+/// `\u003c`, `\u003e`, `\u0026`; U+2028 and U+2029 escaped), as Kyverno prints values.
+pub fn write_go_json_string(out: &mut impl core::fmt::Write, s: &str) {
+    let _ = out.write_char('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\n' => out.write_str("\\n"),
+            '\r' => out.write_str("\\r"),
+            '\t' => out.write_str("\\t"),
+            '<' => out.write_str("\\u003c"),
+            '>' => out.write_str("\\u003e"),
+            '&' => out.write_str("\\u0026"),
+            '\u{2028}' => out.write_str("\\u2028"),
+            '\u{2029}' => out.write_str("\\u2029"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32),
+            c => out.write_char(c),
+        };
     }
-    out.push('"');
+    let _ = out.write_char('"');
 }
 
 /// A YAML value whose string leaves (and keys) may be templates: condition keys and

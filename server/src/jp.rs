@@ -17,6 +17,7 @@ use bumpalo::Bump;
 use kyvm_compiler::resource;
 use kyvm_engine::document::{Member, Value};
 use kyvm_engine::jmespath::{registry, Env, Expression, ParseLimits};
+use kyvm_engine::template::write_go_json_string;
 use kyvm_engine::{gofmt, json, Limits};
 
 use crate::cli::{JpFunctionArgs, JpQueryArgs};
@@ -137,7 +138,7 @@ pub fn write_indented(out: &mut String, v: &Value<'_>, level: usize) {
         Value::Float(f) => {
             let _ = gofmt::format_json_float(*f, out);
         }
-        Value::Str(s) => write_string(out, s),
+        Value::Str(s) => write_go_json_string(out, s),
         Value::Array([]) => out.push_str("[]"),
         Value::Array(items) => {
             out.push('[');
@@ -161,7 +162,7 @@ pub fn write_indented(out: &mut String, v: &Value<'_>, level: usize) {
                     out.push(',');
                 }
                 pad(out, level + 1);
-                write_string(out, m.key);
+                write_go_json_string(out, m.key);
                 out.push_str(": ");
                 write_indented(out, &m.value, level + 1);
             }
@@ -169,28 +170,6 @@ pub fn write_indented(out: &mut String, v: &Value<'_>, level: usize) {
             out.push('}');
         }
     }
-}
-
-/// A JSON string with Go's escapes (`<`, `>`, `&` as `\u003c`, ...).
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! - [`reference`]: a naive tree-walking evaluator of Kyverno's `validate.pattern`, the
 //!   other side of the differential tests against the compiled VM.
 //! - [`eval`]: compile a policy and evaluate one resource, the way the CLI does.
+//! - [`counting`]: a per-thread counting allocator for zero-allocation tests.
 
 pub mod reference;
 
@@ -45,5 +46,55 @@ pub mod eval {
                 message: r.message.to_string(),
             })
             .collect()
+    }
+}
+
+pub mod counting {
+    //! Counts the global-heap allocations the current thread makes while its counter is
+    //! armed, so parallel tests do not disturb each other. A test binary installs it with
+    //! `#[global_allocator] static GLOBAL: Counting = Counting;` and measures with
+    //! [`count_allocations`].
+
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn note_allocation() {
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        }
+    }
+
+    // SAFETY: delegates every call to `System`, only counting.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note_allocation();
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            note_allocation();
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Global-heap allocations made by `f` on this thread (when [`Counting`] is the
+    /// binary's global allocator).
+    pub fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        ALLOCATIONS.with(|c| c.set(0));
+        ARMED.with(|a| a.set(true));
+        let out = f();
+        ARMED.with(|a| a.set(false));
+        (out, ALLOCATIONS.with(Cell::get))
     }
 }
