@@ -19,6 +19,7 @@ use crate::autogen;
 use crate::diag::Diagnostic;
 use crate::lower::{self, MapContext, Node, PatternLowering};
 use crate::model::{Policy, Rule};
+use crate::mutate::{self, MutationPlan};
 use crate::podsecurity;
 use crate::source::{SourceDoc, YamlPath};
 use crate::variables::VariableLowering;
@@ -73,6 +74,8 @@ pub enum Check {
     Deny(ConditionSet),
     ForEach(Vec<ForEachPlan>),
     PodSecurity(PodSecurityRule, YamlPath),
+    /// `mutate`.
+    Mutate(MutationPlan, YamlPath),
     /// The rule reports `error` with this message.
     Error(String),
 }
@@ -235,7 +238,6 @@ fn plan_rule_body(
 
     let mut features: Vec<String> = Vec::new();
     for (present, feature) in [
-        (rule.mutate.is_some(), "mutate"),
         (rule.generate.is_some(), "generate"),
         (rule.verify_images.is_some(), "verifyImages"),
         (rule.cel_preconditions.is_some(), "celPreconditions"),
@@ -284,6 +286,13 @@ fn plan_rule_body(
             plan.body = Block::error(format!("rule {} has nothing to validate", rule.name));
             return (plan, false);
         }
+    }
+    if let Some(m) = &rule.mutate {
+        let mpath = path.key("mutate");
+        check = match mutate::lower(&mut vars, m, &mpath, 0) {
+            Some(plan) => Some(Check::Mutate(plan, mpath)),
+            None => Some(Check::Error(format!("rule {} has an invalid mutate", rule.name))),
+        };
     }
     let reads_images = vars.reads_images;
     if let Some(failed) = vars.failed {
@@ -340,6 +349,7 @@ fn check_uses_context(check: &Check) -> bool {
         Check::Pattern(node, _) => node.dynamic_leaves() > 0,
         Check::AnyPattern(alts) => alts.iter().any(|(n, _)| n.dynamic_leaves() > 0),
         Check::Deny(_) | Check::ForEach(_) => true,
+        Check::Mutate(plan, _) => mutate::uses_context(plan),
         Check::PodSecurity(..) | Check::Error(_) => false,
     }
 }

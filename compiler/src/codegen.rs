@@ -24,7 +24,9 @@ use kyvm_engine::template::Template;
 
 use crate::check::{Block, Check};
 use crate::lower::{Anchor, Entry, ListNode, MapNode, Node};
+use crate::mutate::MutationPlan;
 use crate::source::YamlPath;
+use kyvm_engine::mutate::{MutateForEach, Mutation};
 
 /// Emits the code of one rule's patterns.
 pub struct PatternCodegen<'b> {
@@ -97,10 +99,44 @@ impl PatternCodegen<'_> {
                 let pass = self.builder.string(&format!("Validation rule '{name}' passed."));
                 self.builder.emit(Inst::PodSecurity { check, pass });
             }
+            Check::Mutate(plan, path) => {
+                self.span(&path);
+                let mutation = self.mutation(plan);
+                let mutation = self.builder.mutation(mutation);
+                self.builder.emit(Inst::Mutate { mutation });
+            }
             Check::Error(message) => {
                 let message = self.builder.string(&message);
                 self.builder.emit(Inst::RuleError { rule, message });
             }
+        }
+    }
+
+    /// A mutation plan with its context entries and conditions registered.
+    fn mutation(&mut self, plan: MutationPlan) -> Mutation {
+        match plan {
+            MutationPlan::StrategicMerge(o) => Mutation::StrategicMerge(o),
+            MutationPlan::JsonPatch(p) => Mutation::JsonPatch(p),
+            MutationPlan::ForEach(list) => Mutation::ForEach(
+                list.into_iter()
+                    .map(|f| {
+                        let first = self.builder.next_context_id();
+                        let count = f.context.len() as u32;
+                        for entry in f.context {
+                            self.builder.context_entry(entry);
+                        }
+                        let preconditions = f.preconditions.map(|c| self.builder.condition_set(c));
+                        MutateForEach {
+                            list: f.list,
+                            descending: f.descending,
+                            nesting: f.nesting,
+                            context: (first, count),
+                            preconditions,
+                            body: self.mutation(f.body),
+                        }
+                    })
+                    .collect(),
+            ),
         }
     }
 

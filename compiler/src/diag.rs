@@ -29,6 +29,8 @@
 //! | K0143 | error    | an invalid `context` entry |
 //! | K0144 | error    | an invalid `foreach` declaration |
 //! | K0150 | error    | an invalid `validate.podSecurity` (level, version, `exclude` entry) |
+//! | K0160 | error    | an invalid `mutate`: nothing to apply, `patchesJson6902` not a list of operations, an operation without its path, value or from |
+//! | K0161 | error    | `mutate.targets` (mutating existing resources), which kyvm does not do |
 //! | K0900 | warning  | a Kyverno feature kyvm does not compile yet: the rule reports `error` |
 //! | K0901 | warning  | a context source that reads the cluster (`configMap`, `apiCall`, ...): the CLI takes it from the values file, elsewhere the rule reports `error` |
 

@@ -38,6 +38,7 @@ pub mod lexer;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod mutate;
 pub mod podsecurity;
 pub mod resource;
 pub mod source;

@@ -42,6 +42,25 @@ pub fn to_arena<'a>(v: &Yaml, arena: &'a Bump) -> Value<'a> {
     }
 }
 
+/// Copies an arena value out as YAML (mutated resources, for comparison and output).
+pub fn from_arena(v: &Value<'_>) -> Yaml {
+    match v {
+        Value::Null => Yaml::Null,
+        Value::Bool(b) => Yaml::Bool(*b),
+        Value::Int(i) => Yaml::Number((*i).into()),
+        Value::Float(f) => Yaml::Number((*f).into()),
+        Value::Str(s) => Yaml::String((*s).to_string()),
+        Value::Array(items) => Yaml::Sequence(items.iter().map(from_arena).collect()),
+        Value::Object(members) => {
+            let mut m = serde_yaml::Mapping::with_capacity(members.len());
+            for member in members.iter() {
+                m.insert(Yaml::String(member.key.to_string()), from_arena(&member.value));
+            }
+            Yaml::Mapping(m)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

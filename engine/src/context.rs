@@ -131,6 +131,22 @@ impl<'a> JsonContext<'a> {
         self.root = None;
     }
 
+    /// Replaces `request.object` (and `images`, when present) with a mutated object:
+    /// Kyverno's `AddResource` after each mutate rule, so later rules read the result.
+    pub fn set_object(&mut self, object: Value<'a>) {
+        let mut base = BumpVec::with_capacity_in(self.base.len(), self.arena);
+        for m in self.base {
+            let value = match m.key {
+                "request" => set_path(self.arena, m.value, "object", object),
+                "images" => images(self.arena, object),
+                _ => m.value,
+            };
+            base.push(Member { key: m.key, value });
+        }
+        self.base = base.into_bump_slice();
+        self.root = None;
+    }
+
     /// The number of bindings, to restore with [`JsonContext::reset`].
     pub fn mark(&self) -> usize {
         self.bindings.len()

@@ -189,5 +189,23 @@ fn operands(program: &Program, inst: &Inst) -> String {
             Some(ps) => pod_security(ps),
             None => format!("<bad podSecurity {check}>"),
         },
+        Inst::Mutate { mutation } => match program.mutations.get(mutation.index()) {
+            Some(m) => mutation_summary(m),
+            None => format!("<bad mutation {mutation}>"),
+        },
+    }
+}
+
+/// One line for a mutation: its kind and size.
+fn mutation_summary(m: &crate::mutate::Mutation) -> String {
+    use crate::mutate::{JsonPatch, Mutation};
+    match m {
+        Mutation::StrategicMerge(_) => "patchStrategicMerge".to_string(),
+        Mutation::JsonPatch(JsonPatch::Ops(ops)) => format!("patchesJson6902 ({} operations)", ops.len()),
+        Mutation::JsonPatch(JsonPatch::Text(_)) => "patchesJson6902 (read after substitution)".to_string(),
+        Mutation::ForEach(items) => {
+            let lists: Vec<String> = items.iter().map(|f| format!("{:?}", f.list.source())).collect();
+            format!("foreach {}", lists.join(", "))
+        }
     }
 }

@@ -77,3 +77,7 @@ id!(
     /// ([`PodSecurityRule`](crate::podsecurity::PodSecurityRule)).
     PodSecurityId
 );
+id!(
+    /// A compiled [`Mutation`](crate::mutate::Mutation) (`mutate` rules).
+    MutationId
+);

@@ -18,7 +18,9 @@
 //!
 //! Every variant's doc line says what it does and which Kyverno construct emits it.
 
-use crate::ids::{Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PodSecurityId, RuleId, StrId, TemplateId};
+use crate::ids::{
+    Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, RuleId, StrId, TemplateId,
+};
 
 /// One VM instruction. `Copy`, with named operands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +83,12 @@ pub enum Inst {
     /// the resource, or a pod Go could not decode). No result for a DELETE.
     /// `pass` is Kyverno's pass message (`Validation rule 'R' passed.`), made once.
     PodSecurity { check: PodSecurityId, pass: StrId },
+
+    // -------------------------------------------------------------- mutation
+    /// `mutate`: applies the mutation to the resource as the previous rules left it and
+    /// ends the block with `pass` (the resource changed), `skip` (it did not) or `error`.
+    /// The changed resource is what later rules, and `request.object`, see.
+    Mutate { mutation: MutationId },
 
     // ----------------------------------------------------------- navigation
     /// Pushes the member `key` of the current node (`null` when absent or the node is not
@@ -245,6 +253,7 @@ impl Inst {
             Inst::ForEachList { .. } => "foreach_list",
             Inst::ForEachVerdict => "foreach_verdict",
             Inst::PodSecurity { .. } => "pod_security",
+            Inst::Mutate { .. } => "mutate",
             Inst::EnterField { .. } => "enter_field",
             Inst::EnterIndex { .. } => "enter_index",
             Inst::Leave => "leave",

@@ -56,6 +56,7 @@ pub mod json;
 pub mod limits;
 pub mod matcher;
 pub mod matching;
+pub mod mutate;
 pub mod patch;
 pub mod podsecurity;
 pub mod program;

@@ -175,6 +175,34 @@ fn array_index(token: &str) -> Option<usize> {
     }
 }
 
+/// An array index token, negative ones counted from the end when `options` allow: `-1`
+/// is the last element, and for an `add` the position after it (as in the JSON Patch
+/// library Kyverno uses, which counts from `len + 1` there).
+fn element_index(token: &str, len: usize, options: ApplyOptions, adding: bool) -> Option<usize> {
+    match token.strip_prefix('-') {
+        Some(back) if options.negative_indices => {
+            let end = if adding { len + 1 } else { len };
+            end.checked_sub(array_index(back).filter(|n| *n > 0)?)
+        }
+        _ => array_index(token),
+    }
+}
+
+/// A token that addresses an array position (`-`, an index, or a negative index).
+fn is_index_token(token: &str) -> bool {
+    token == "-" || array_index(token.strip_prefix('-').unwrap_or(token)).is_some()
+}
+
+/// The container an `add` creates for a missing parent: an array when the next token
+/// addresses a position.
+fn empty_parent(rest: &[&str]) -> Value<'static> {
+    if rest.first().is_some_and(|t| is_index_token(t)) {
+        Value::Array(&[])
+    } else {
+        Value::Object(&[])
+    }
+}
+
 /// What to do at the end of a pointer.
 #[derive(Clone, Copy)]
 enum Edit<'a> {
@@ -183,20 +211,45 @@ enum Edit<'a> {
     Replace(Value<'a>),
 }
 
+/// Departures from strict RFC 6902 that Kyverno asks of its JSON Patch library.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// `-1` is the last array element (`-n` counts from the end).
+    pub negative_indices: bool,
+    /// `remove` of a path that does not exist changes nothing.
+    pub allow_missing_remove: bool,
+    /// `add` creates missing parent objects (arrays when the next token is an index).
+    pub create_parents: bool,
+}
+
+impl ApplyOptions {
+    /// Kyverno's `patchesJson6902` options.
+    pub const KYVERNO: ApplyOptions = ApplyOptions { negative_indices: true, allow_missing_remove: true, create_parents: true };
+}
+
 /// Applies `ops` in order; the first that fails stops the patch.
 pub fn apply<'a>(bump: &'a Bump, doc: Value<'a>, ops: &[Op<'a>]) -> Result<Value<'a>, PatchError> {
+    apply_with(bump, doc, ops, ApplyOptions::default())
+}
+
+/// [`apply`] with `options`.
+pub fn apply_with<'a>(bump: &'a Bump, doc: Value<'a>, ops: &[Op<'a>], options: ApplyOptions) -> Result<Value<'a>, PatchError> {
     let mut doc = doc;
     for op in ops {
-        doc = apply_one(bump, doc, op)?;
+        doc = apply_one(bump, doc, op, options)?;
     }
     Ok(doc)
 }
 
-fn apply_one<'a>(bump: &'a Bump, doc: Value<'a>, op: &Op<'a>) -> Result<Value<'a>, PatchError> {
+fn apply_one<'a>(bump: &'a Bump, doc: Value<'a>, op: &Op<'a>, options: ApplyOptions) -> Result<Value<'a>, PatchError> {
+    let edit = |doc: Value<'a>, tokens: &[&str], change: Edit<'a>| edit(bump, doc, tokens, change, options);
     match *op {
-        Op::Add { path, value } => edit(bump, doc, path.tokens, Edit::Add(value)),
-        Op::Remove { path } => edit(bump, doc, path.tokens, Edit::Remove),
-        Op::Replace { path, value } => edit(bump, doc, path.tokens, Edit::Replace(value)),
+        Op::Add { path, value } => edit(doc, path.tokens, Edit::Add(value)),
+        Op::Remove { path } => match edit(doc, path.tokens, Edit::Remove) {
+            Err(PatchError::NotFound) if options.allow_missing_remove => Ok(doc),
+            other => other,
+        },
+        Op::Replace { path, value } => edit(doc, path.tokens, Edit::Replace(value)),
         Op::Move { from, path } => {
             if from == path {
                 return get(doc, &from).map(|_| doc).ok_or(PatchError::NotFound);
@@ -205,12 +258,12 @@ fn apply_one<'a>(bump: &'a Bump, doc: Value<'a>, op: &Op<'a>) -> Result<Value<'a
                 return Err(PatchError::MoveIntoItself);
             }
             let value = get(doc, &from).ok_or(PatchError::NotFound)?;
-            let doc = edit(bump, doc, from.tokens, Edit::Remove)?;
-            edit(bump, doc, path.tokens, Edit::Add(value))
+            let doc = edit(doc, from.tokens, Edit::Remove)?;
+            edit(doc, path.tokens, Edit::Add(value))
         }
         Op::Copy { from, path } => {
             let value = get(doc, &from).ok_or(PatchError::NotFound)?;
-            edit(bump, doc, path.tokens, Edit::Add(value))
+            edit(doc, path.tokens, Edit::Add(value))
         }
         Op::Test { path, value } => {
             let found = get(doc, &path).ok_or(PatchError::NotFound)?;
@@ -224,7 +277,7 @@ fn apply_one<'a>(bump: &'a Bump, doc: Value<'a>, op: &Op<'a>) -> Result<Value<'a
 }
 
 /// Rebuilds `node` with `change` applied at `tokens`, sharing everything off the path.
-fn edit<'a>(bump: &'a Bump, node: Value<'a>, tokens: &[&str], change: Edit<'a>) -> Result<Value<'a>, PatchError> {
+fn edit<'a>(bump: &'a Bump, node: Value<'a>, tokens: &[&str], change: Edit<'a>, options: ApplyOptions) -> Result<Value<'a>, PatchError> {
     let last = match tokens {
         // The whole document.
         [] => {
@@ -236,18 +289,36 @@ fn edit<'a>(bump: &'a Bump, node: Value<'a>, tokens: &[&str], change: Edit<'a>) 
         [last] => *last,
         [first, rest @ ..] => {
             return match node {
-                Value::Object(members) => {
-                    let i = members.iter().position(|m| m.key == *first).ok_or(PatchError::NotFound)?;
-                    let member = *members.get(i).ok_or(PatchError::NotFound)?;
-                    let child = edit(bump, member.value, rest, change)?;
-                    Ok(Value::Object(replaced(bump, members, i, Member { key: member.key, value: child })))
-                }
-                Value::Array(items) => {
-                    let i = array_index(first).ok_or(PatchError::BadIndex)?;
-                    let item = *items.get(i).ok_or(PatchError::NotFound)?;
-                    let child = edit(bump, item, rest, change)?;
-                    Ok(Value::Array(replaced(bump, items, i, child)))
-                }
+                Value::Object(members) => match members.iter().position(|m| m.key == *first) {
+                    Some(i) => {
+                        let member = *members.get(i).ok_or(PatchError::NotFound)?;
+                        let child = edit(bump, member.value, rest, change, options)?;
+                        Ok(Value::Object(replaced(bump, members, i, Member { key: member.key, value: child })))
+                    }
+                    None if options.create_parents && matches!(change, Edit::Add(_)) => {
+                        let child = edit(bump, empty_parent(rest), rest, change, options)?;
+                        let key = bump.alloc_str(first);
+                        Ok(Value::Object(inserted(bump, members, members.len(), Member { key, value: child })))
+                    }
+                    None => Err(PatchError::NotFound),
+                },
+                Value::Array(items) => match element_index(first, items.len(), options, false).filter(|i| *i < items.len()) {
+                    Some(i) => {
+                        let item = *items.get(i).ok_or(PatchError::NotFound)?;
+                        let child = edit(bump, item, rest, change, options)?;
+                        Ok(Value::Array(replaced(bump, items, i, child)))
+                    }
+                    // `-`, `-1` or one past the end, on a path being created: a new element.
+                    None if options.create_parents
+                        && matches!(change, Edit::Add(_))
+                        && (matches!(*first, "-" | "-1") || array_index(first) == Some(items.len())) =>
+                    {
+                        let child = edit(bump, empty_parent(rest), rest, change, options)?;
+                        Ok(Value::Array(inserted(bump, items, items.len(), child)))
+                    }
+                    None if array_index(first).is_none() && !options.negative_indices => Err(PatchError::BadIndex),
+                    None => Err(PatchError::NotFound),
+                },
                 _ => Err(PatchError::NotAContainer),
             };
         }
@@ -272,7 +343,7 @@ fn edit<'a>(bump: &'a Bump, node: Value<'a>, tokens: &[&str], change: Edit<'a>) 
             let index = match (last, change) {
                 ("-", Edit::Add(_)) => items.len(),
                 ("-", _) => return Err(PatchError::BadIndex),
-                _ => array_index(last).ok_or(PatchError::BadIndex)?,
+                _ => element_index(last, items.len(), options, matches!(change, Edit::Add(_))).ok_or(PatchError::BadIndex)?,
             };
             match change {
                 Edit::Add(v) if index <= items.len() => Ok(Value::Array(inserted(bump, items, index, v))),

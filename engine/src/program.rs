@@ -7,7 +7,9 @@
 //! it keeps the tables consistent (every id it hands out is valid), and the VM still
 //! checks every index, so even a hand-made program cannot make it panic.
 
-use crate::ids::{Addr, CondId, ContextId, ForEachId, KeyId, MatchId, PatternId, PodSecurityId, PolicyId, RuleId, StrId, TemplateId};
+use crate::ids::{
+    Addr, CondId, ContextId, ForEachId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, PolicyId, RuleId, StrId, TemplateId,
+};
 use crate::inst::Inst;
 use crate::matcher::ValuePattern;
 use crate::matching::{Dispatch, MatchSpec};
@@ -136,6 +138,8 @@ pub struct Program {
     pub foreach: Vec<ForEach>,
     /// `validate.podSecurity` rules.
     pub pod_security: Vec<PodSecurityRule>,
+    /// `mutate` rules' patches.
+    pub mutations: Vec<crate::mutate::Mutation>,
     /// Some expression reads `images`, so the JSON context must carry it.
     pub needs_images: bool,
     pub code: Vec<Inst>,
@@ -264,6 +268,11 @@ impl ProgramBuilder {
     pub fn foreach(&mut self, f: ForEach) -> ForEachId {
         self.program.foreach.push(f);
         ForEachId(self.program.foreach.len() as u32 - 1)
+    }
+
+    pub fn mutation(&mut self, mutation: crate::mutate::Mutation) -> MutationId {
+        self.program.mutations.push(mutation);
+        MutationId(self.program.mutations.len() as u32 - 1)
     }
 
     pub fn pod_security(&mut self, rule: PodSecurityRule) -> PodSecurityId {
@@ -441,6 +450,7 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::LoadContext { .. }
         | Inst::Preconditions { .. }
         | Inst::Deny { .. }
+        | Inst::Mutate { .. }
         | Inst::ResolveTemplates { .. }
         | Inst::ForEachList { .. }
         | Inst::ForEachVerdict

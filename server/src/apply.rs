@@ -14,7 +14,7 @@ use kyvm_engine::{Limits, RuleStatus, Scratch};
 
 use crate::report;
 use crate::resources::Resource;
-use crate::run::{self, Inputs, Outcome};
+use crate::run::{self, Inputs, Outcome, ResourceRun};
 
 /// Counts of rule results.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl Counts {
 /// Everything `apply` computed, for printing.
 #[derive(Debug)]
 pub struct ApplyResult {
-    pub per_resource: Vec<(Resource, Vec<Outcome>)>,
+    pub per_resource: Vec<(Resource, ResourceRun)>,
     pub counts: Counts,
     pub rule_count: usize,
 }
@@ -53,8 +53,8 @@ pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, a
     let mut counts = Counts::default();
     let mut per_resource = Vec::new();
     for res in resources {
-        let mut outcomes = run::evaluate_resource(comp, &res, inputs, &mut scratch).map_err(|e| format!("{}: {e}", res.name))?;
-        for o in &mut outcomes {
+        let mut outcome = run::evaluate_resource(comp, &res, inputs, &mut scratch).map_err(|e| format!("{}: {e}", res.name))?;
+        for o in &mut outcome.outcomes {
             let unscored = comp.policies.iter().any(|p| {
                 p.policy.metadata.name == o.policy
                     && p.policy.metadata.annotations.get("policies.kyverno.io/scored").is_some_and(|v| v == "false")
@@ -65,7 +65,7 @@ pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, a
             }
             counts.add(o.status);
         }
-        per_resource.push((res, outcomes));
+        per_resource.push((res, outcome));
     }
     let rule_count = comp.program.rules.len();
     Ok(ApplyResult { per_resource, counts, rule_count })
@@ -74,7 +74,8 @@ pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, a
 /// Kyverno's human output.
 pub fn render(result: &ApplyResult) -> String {
     let mut out = format!("\nApplying {} policy rule(s) to {} resource(s)...\n", result.rule_count, result.per_resource.len());
-    for (res, outcomes) in &result.per_resource {
+    for (res, run) in &result.per_resource {
+        let outcomes = &run.outcomes;
         let mut policies: Vec<&str> = Vec::new();
         for o in outcomes {
             if !policies.contains(&o.policy.as_str()) {

@@ -78,8 +78,8 @@ pub fn build(comp: &Compilation, result: &ApplyResult) -> ClusterPolicyReport {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let mut summary = Summary::default();
     let mut results = Vec::new();
-    for (res, outcomes) in &result.per_resource {
-        for o in outcomes {
+    for (res, run) in &result.per_resource {
+        for o in &run.outcomes {
             let status = match o.status {
                 RuleStatus::Pass => {
                     summary.pass += 1;

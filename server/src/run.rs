@@ -10,9 +10,11 @@ use bumpalo::Bump;
 use kyvm_compiler::{resource, Compilation};
 use kyvm_engine::context::SuppliedVariable;
 use kyvm_engine::document::{Member, Value};
-use kyvm_engine::program::{FailureAction, RuleKind};
+use kyvm_engine::ids::PolicyId;
+use kyvm_engine::patch::same_data;
+use kyvm_engine::program::{FailureAction, Program, RuleKind};
 use kyvm_engine::request::{Request, UserInfo};
-use kyvm_engine::{vm, EngineError, RuleStatus, Scratch};
+use kyvm_engine::{vm, EngineError, RuleResult, RuleStatus, Scratch};
 
 use crate::resources::Resource;
 use crate::values::{UserInfoFile, ValuesFile};
@@ -35,17 +37,31 @@ pub struct Outcome {
     pub message: String,
 }
 
-/// Evaluates every policy of `comp` against one resource.
+/// Everything the policies did to one resource.
+#[derive(Clone, Debug, Default)]
+pub struct ResourceRun {
+    /// Mutate results first (policy order), then validate results.
+    pub outcomes: Vec<Outcome>,
+    /// The object after each policy's mutations, by policy name, for every policy with
+    /// mutate rules (Kyverno's per-policy `patchedResource`).
+    pub patched: Vec<(String, serde_yaml::Value)>,
+    /// The object after all mutations, when any rule changed it.
+    pub mutated: Option<serde_yaml::Value>,
+}
+
+/// Applies every policy of `comp` to one resource the way Kyverno's CLI does: every
+/// policy's mutations first, in policy order, each on the result of the previous; then
+/// every policy's validations on the mutated resource.
 pub fn evaluate_resource(
     comp: &Compilation,
     res: &Resource,
     inputs: Inputs<'_>,
     scratch: &mut Scratch,
-) -> Result<Vec<Outcome>, EngineError> {
+) -> Result<ResourceRun, EngineError> {
     scratch.reset();
     let limits = scratch.limits;
     let arena = scratch.arena();
-    let object = resource::to_arena(&res.value, arena);
+    let original = resource::to_arena(&res.value, arena);
     let namespace_labels = inputs.values.and_then(|v| v.namespace_labels(&res.namespace)).map(|labels| {
         let mut members = BumpVec::with_capacity_in(labels.len(), arena);
         for (k, v) in labels {
@@ -67,10 +83,9 @@ pub fn evaluate_resource(
             cluster_roles: strings(&u.cluster_roles),
         })
         .unwrap_or_default();
-    let mut outcomes = Vec::new();
     let program = &comp.program;
-    for (index, policy) in program.policies.iter().enumerate() {
-        let operation = inputs.values.map(|v| v.operation(&policy.name, &res.name)).unwrap_or(kyvm_engine::Operation::Create);
+    let make_request = |object, policy: &str| {
+        let operation = inputs.values.map(|v| v.operation(policy, &res.name)).unwrap_or(kyvm_engine::Operation::Create);
         let mut req = Request::for_object(object, operation);
         if operation != kyvm_engine::Operation::Create {
             req.old_object = object;
@@ -80,23 +95,48 @@ pub fn evaluate_resource(
         }
         req.user = user;
         if let Some(values) = inputs.values {
-            req.variables = supplied_variables(values, &policy.name, &res.name, arena);
+            req.variables = supplied_variables(values, policy, &res.name, arena);
         }
-        let id = kyvm_engine::ids::PolicyId(index as u32);
-        let eval = vm::evaluate_policy(program, id, &req, arena, &limits)?;
-        for r in eval.results.iter() {
-            let Some(rule) = program.rule(r.rule) else { continue };
-            outcomes.push(Outcome {
-                policy: policy.name.to_string(),
-                rule: rule.name.to_string(),
-                kind: rule.kind,
-                action: rule.action,
-                status: r.status,
-                message: r.message.to_string(),
-            });
+        req
+    };
+    let mut run = ResourceRun::default();
+    let mut object = original;
+    for (index, policy) in program.policies.iter().enumerate() {
+        let id = PolicyId(index as u32);
+        let mutates = program.rules.iter().any(|r| r.policy == id && r.kind == RuleKind::Mutate);
+        if !mutates {
+            continue;
         }
+        let req = make_request(object, &policy.name);
+        let mutated = vm::mutate_policy(program, id, &req, arena, &limits)?;
+        collect(program, &policy.name, mutated.results.iter(), &mut run.outcomes);
+        object = mutated.object;
+        run.patched.push((policy.name.to_string(), resource::from_arena(&object)));
     }
-    Ok(outcomes)
+    if !same_data(original, object) {
+        run.mutated = Some(resource::from_arena(&object));
+    }
+    for (index, policy) in program.policies.iter().enumerate() {
+        let req = make_request(object, &policy.name);
+        let eval = vm::evaluate_policy(program, PolicyId(index as u32), &req, arena, &limits)?;
+        collect(program, &policy.name, eval.results.iter(), &mut run.outcomes);
+    }
+    Ok(run)
+}
+
+/// Copies rule results out of the arena.
+fn collect<'r>(program: &Program, policy: &str, results: impl Iterator<Item = &'r RuleResult<'r>>, out: &mut Vec<Outcome>) {
+    for r in results {
+        let Some(rule) = program.rule(r.rule) else { continue };
+        out.push(Outcome {
+            policy: policy.to_string(),
+            rule: rule.name.to_string(),
+            kind: rule.kind,
+            action: rule.action,
+            status: r.status,
+            message: r.message.to_string(),
+        });
+    }
 }
 
 /// The values file's variables for one policy and resource, in the evaluation arena.

@@ -6,6 +6,12 @@
 //! expected one, except that an expected `skip` is also met when the rule did not apply
 //! at all. A row `rule: X` for a pod controller is answered by `autogen-X`, for a CronJob
 //! by `autogen-cronjob-X`.
+//!
+//! A row with `patchedResources` also compares the resource as the row's policy left it
+//! (after every mutation up to that policy) with the file, as data: Kyverno's tidying
+//! (nulls, empty maps and lists ignored), the `default` namespace on both sides when
+//! missing. A mismatch fails the row with the first difference in `reason`. As in
+//! Kyverno, a `fail` row with a resource file holds when the resources differ.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +21,7 @@ use kyvm_engine::{Limits, Scratch};
 use serde::{Deserialize, Serialize};
 
 use crate::resources::{self, Resource};
-use crate::run::{self, Inputs, Outcome};
+use crate::run::{self, Inputs, Outcome, ResourceRun};
 use crate::values::{self, UserInfoFile, ValuesFile};
 
 /// The test file's name.
@@ -142,7 +148,7 @@ pub fn run_suite(test_file: &Path) -> SuiteReport {
     let outcome =
         prepare(dir, &test).and_then(|(comp, resources, inputs)| evaluate_all(&comp, &resources, &inputs).map(|o| (resources, o)));
     match outcome {
-        Ok((resources, outcomes)) => report.rows = score(&test, &resources, &outcomes),
+        Ok((resources, outcomes)) => report.rows = score(&test, dir, &resources, &outcomes),
         Err(e) => {
             report.error = Some(e.clone());
             report.rows = unscored_rows(&test, &e);
@@ -177,8 +183,8 @@ fn prepare(dir: &Path, test: &TestFile) -> Result<(Compilation, Vec<Resource>, L
     Ok((comp, resources, LoadedInputs { values, user }))
 }
 
-/// Outcomes per resource index.
-fn evaluate_all(comp: &Compilation, resources: &[Resource], inputs: &LoadedInputs) -> Result<Vec<Vec<Outcome>>, String> {
+/// What happened to each resource, by index.
+fn evaluate_all(comp: &Compilation, resources: &[Resource], inputs: &LoadedInputs) -> Result<Vec<ResourceRun>, String> {
     let mut scratch = Scratch::new(Limits::default());
     let inputs = Inputs { values: inputs.values.as_ref(), user: inputs.user.as_ref() };
     resources.iter().map(|r| run::evaluate_resource(comp, r, inputs, &mut scratch).map_err(|e| format!("{}: {e}", r.name))).collect()
@@ -187,7 +193,7 @@ fn evaluate_all(comp: &Compilation, resources: &[Resource], inputs: &LoadedInput
 const POD_CONTROLLERS: [&str; 6] = ["DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet", "ReplicationController"];
 
 /// Every row of the test file with the engine's answer.
-fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> Vec<Row> {
+fn score(test: &TestFile, dir: &Path, resources: &[Resource], runs: &[ResourceRun]) -> Vec<Row> {
     let mut rows = Vec::new();
     for expected in &test.results {
         for written in row_resources(expected) {
@@ -212,13 +218,29 @@ fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> 
             let actual = if candidates.is_empty() {
                 None
             } else {
-                candidates.iter().find_map(|&i| find_outcome(&outcomes[i], &expected.policy, &expected.rule, &expected.kind))
+                candidates.iter().find_map(|&i| find_outcome(&runs[i].outcomes, &expected.policy, &expected.rule, &expected.kind))
+            };
+            // The row also checks the mutated resource, when it names one.
+            let resource_check = match (&expected.patched_resources, candidates.first()) {
+                (Some(file), Some(&i)) => {
+                    let actual = runs[i].patched.iter().find(|(p, _)| *p == expected.policy).map_or(&resources[i].value, |(_, v)| v);
+                    compare_with_file(actual, &dir.join(file), &resources[i])
+                }
+                _ => Ok(()),
             };
             let actual_status = actual.map_or("none", |o| o.status.as_str());
             let want = expected.result.to_ascii_lowercase();
-            let ok = actual_status == want || (want == "skip" && actual_status == "none");
+            let status_ok = actual_status == want || (want == "skip" && actual_status == "none");
+            // Kyverno reads a `fail` row with a resource file as "the policies must not
+            // produce this resource": the row holds when the resources differ.
+            let negated = want == "fail" && expected.patched_resources.is_some() && actual.is_some();
+            let ok = if negated { resource_check.is_err() } else { status_ok && resource_check.is_ok() };
             let reason = if candidates.is_empty() {
                 format!("resource {} of kind {} not found in the test's resources", written, expected.kind)
+            } else if negated && !ok {
+                "Resource matched, but the row expects it not to".to_string()
+            } else if let (false, Err(diff)) = (negated, &resource_check) {
+                diff.clone()
             } else if ok {
                 "Ok".to_string()
             } else if actual.is_none() {
@@ -245,6 +267,80 @@ fn score(test: &TestFile, resources: &[Resource], outcomes: &[Vec<Outcome>]) -> 
         }
     }
     rows
+}
+
+/// Compares a resource with the expected one in `file` (the object named like `like`, or
+/// the file's only object) as data, after Kyverno's tidying: nulls, empty maps and empty
+/// lists do not count, and both sides get the `default` namespace when they have none.
+fn compare_with_file(actual: &serde_yaml::Value, file: &Path, like: &Resource) -> Result<(), String> {
+    let expected = resources::load_file(file).map_err(|e| format!("Resource error: {e}"))?;
+    let wanted = expected
+        .iter()
+        .find(|r| r.kind == like.kind && r.name == like.name)
+        .or_else(|| (expected.len() == 1).then(|| &expected[0]))
+        .ok_or_else(|| format!("Resource error: {} has no {} {}", file.display(), like.kind, like.name))?;
+    let actual = Resource::from_value(file, actual.clone()).map(|r| r.value).unwrap_or_else(|_| actual.clone());
+    match first_difference(&tidy(&actual), &tidy(&wanted.value), String::new()) {
+        None => Ok(()),
+        Some(diff) => Err(format!("Resource diff: {diff}")),
+    }
+}
+
+/// Kyverno's `Tidy`: drops nulls, empty maps and empty lists, recursively.
+fn tidy(v: &serde_yaml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value as Y;
+    fn go(v: &Y) -> Option<Y> {
+        match v {
+            Y::Null => None,
+            Y::Mapping(m) => {
+                let out: serde_yaml::Mapping = m.iter().filter_map(|(k, v)| go(v).map(|v| (k.clone(), v))).collect();
+                (!out.is_empty()).then_some(Y::Mapping(out))
+            }
+            Y::Sequence(items) => {
+                let out: Vec<Y> = items.iter().filter_map(go).collect();
+                (!out.is_empty()).then_some(Y::Sequence(out))
+            }
+            Y::Tagged(t) => go(&t.value),
+            other => Some(other.clone()),
+        }
+    }
+    go(v).unwrap_or(Y::Null)
+}
+
+/// The first place where two documents differ, as `PATH: want X, got Y`.
+fn first_difference(actual: &serde_yaml::Value, expected: &serde_yaml::Value, path: String) -> Option<String> {
+    use serde_yaml::Value as Y;
+    let show = |v: &Y| serde_json::to_string(v).unwrap_or_default();
+    match (actual, expected) {
+        (Y::Mapping(a), Y::Mapping(e)) => {
+            for (k, ev) in e {
+                let key = k.as_str().map_or_else(|| show(k), str::to_string);
+                match a.get(k) {
+                    None => return Some(format!("{path}/{key}: want {}, got nothing", show(ev))),
+                    Some(av) => {
+                        if let Some(d) = first_difference(av, ev, format!("{path}/{key}")) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            a.iter().find(|(k, _)| !e.contains_key(*k)).map(|(k, av)| {
+                let key = k.as_str().map_or_else(|| show(k), str::to_string);
+                format!("{path}/{key}: want nothing, got {}", show(av))
+            })
+        }
+        (Y::Sequence(a), Y::Sequence(e)) => {
+            for (i, (av, ev)) in a.iter().zip(e).enumerate() {
+                if let Some(d) = first_difference(av, ev, format!("{path}/{i}")) {
+                    return Some(d);
+                }
+            }
+            (a.len() != e.len()).then(|| format!("{path}: want {} elements, got {}", e.len(), a.len()))
+        }
+        (Y::Number(a), Y::Number(e)) if a.as_f64() == e.as_f64() => None,
+        (a, e) if a == e => None,
+        (a, e) => Some(format!("{}: want {}, got {}", if path.is_empty() { "/" } else { &path }, show(e), show(a))),
+    }
 }
 
 fn row_resources(expected: &ExpectedResult) -> Vec<String> {

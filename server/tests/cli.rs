@@ -21,7 +21,9 @@ fn seeds() -> PathBuf {
 
 #[test]
 fn seed_scenarios_of_validation_and_pod_security_pass() {
-    for seed in ["1-disallow-privileged", "2-image-registry", "4-pod-security-restricted", "5-pod-security-exemption"] {
+    for seed in
+        ["1-disallow-privileged", "2-image-registry", "3-namespace-pss-labels", "4-pod-security-restricted", "5-pod-security-exemption"]
+    {
         let path = seeds().join(seed);
         let o = kyvm(&["test", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{seed}:\n{}{}", stdout(&o), stderr(&o));
@@ -51,12 +53,39 @@ fn test_json_output_is_one_document_with_every_row() {
     assert_eq!(deployment["actual"], "fail");
 }
 
+/// A suite whose `patchedResources` file does not match what the policy produces.
+fn mismatching_mutation_suite() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kyvm-cli-mutate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write");
+    write(
+        "policy.yaml",
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: add-team}\nspec:\n  rules:\n  - name: add-team\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    mutate:\n      patchStrategicMerge: {metadata: {labels: {team: blue}}}\n",
+    );
+    write("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: c, image: nginx}]}\n");
+    write(
+        "patched.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {team: red}}\nspec: {containers: [{name: c, image: nginx}]}\n",
+    );
+    write(
+        "kyverno-test.yaml",
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [pod.yaml]\nresults:\n- {policy: add-team, rule: add-team, kind: Pod, resources: [web], patchedResources: patched.yaml, result: pass}\n",
+    );
+    dir
+}
+
 #[test]
-fn failing_tests_exit_1() {
-    // Seed 3 needs mutation, which is not compiled yet: its rows fail.
-    let path = seeds().join("3-namespace-pss-labels");
-    let o = kyvm(&["test", path.to_str().unwrap()]);
+fn a_patched_resource_mismatch_fails_the_row_with_a_diff() {
+    let dir = mismatching_mutation_suite();
+    let o = kyvm(&["test", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("/metadata/labels/team: want \"red\", got \"blue\""), "{}", stdout(&o));
+    let o = kyvm(&["test", dir.to_str().unwrap(), "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json output");
+    let row = &json["tests"][0]["rows"][0];
+    assert_eq!(row["ok"], false, "{row}");
+    assert_eq!(row["actual"], "pass", "{row}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

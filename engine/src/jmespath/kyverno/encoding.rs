@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{invalid, str_arg, too_large, Out, MAX_RESULT_BYTES, S};
 use crate::document::{Member, Value};
-use crate::jmespath::{Arg, Error, Function, Interp};
+use crate::jmespath::{Arg, Error, ErrorKind, Function, Interp};
 
 pub(super) const FUNCTIONS: &[Function] = &[
     Function {
@@ -216,6 +216,17 @@ fn parse_yaml<'a>(interp: &mut dyn Interp<'a>, args: &[Arg<'a>]) -> Result<Value
     };
     let mut budget = MAX_RESULT_BYTES;
     yaml_to_value(interp.arena(), &doc, &mut budget, 0)
+}
+
+/// The first YAML document of `text` as an arena value (what `parse_yaml` returns), for
+/// texts the engine itself must read after substitution (`patchesJson6902`).
+pub(crate) fn yaml_text_to_value<'a>(arena: &'a Bump, text: &str) -> Result<Value<'a>, Error> {
+    let doc = match serde_yaml::Deserializer::from_str(text).next() {
+        None => return Ok(Value::Null),
+        Some(doc) => serde_yaml::Value::deserialize(doc).map_err(|e| Error::new(ErrorKind::InvalidValue, format!("invalid YAML: {e}")))?,
+    };
+    let mut budget = MAX_RESULT_BYTES;
+    yaml_to_value(arena, &doc, &mut budget, 0)
 }
 
 /// serde_yaml's tree → arena values, as YAMLToJSON would have it: keys become strings,
