@@ -76,6 +76,8 @@ pub enum Check {
     PodSecurity(PodSecurityRule, YamlPath),
     /// `mutate`.
     Mutate(MutationPlan, YamlPath),
+    /// `generate`.
+    Generate(Box<kyvm_engine::generate::Generate>, YamlPath),
     /// The rule reports `error` with this message.
     Error(String),
 }
@@ -237,11 +239,7 @@ fn plan_rule_body(
     let preconditions = rule.preconditions.as_ref().and_then(|p| vars.conditions(p, &path.key("preconditions")));
 
     let mut features: Vec<String> = Vec::new();
-    for (present, feature) in [
-        (rule.generate.is_some(), "generate"),
-        (rule.verify_images.is_some(), "verifyImages"),
-        (rule.cel_preconditions.is_some(), "celPreconditions"),
-    ] {
+    for (present, feature) in [(rule.verify_images.is_some(), "verifyImages"), (rule.cel_preconditions.is_some(), "celPreconditions")] {
         if present {
             features.push(feature.to_string());
         }
@@ -292,6 +290,13 @@ fn plan_rule_body(
         check = match mutate::lower(&mut vars, m, &mpath, 0) {
             Some(plan) => Some(Check::Mutate(plan, mpath)),
             None => Some(Check::Error(format!("rule {} has an invalid mutate", rule.name))),
+        };
+    }
+    if let Some(g) = &rule.generate {
+        let gpath = path.key("generate");
+        check = match mutate::lower_generate(&mut vars, g, &gpath) {
+            Some(generate) => Some(Check::Generate(Box::new(generate), gpath)),
+            None => Some(Check::Error(format!("rule {} has an invalid generate", rule.name))),
         };
     }
     let reads_images = vars.reads_images;
@@ -350,6 +355,7 @@ fn check_uses_context(check: &Check) -> bool {
         Check::AnyPattern(alts) => alts.iter().any(|(n, _)| n.dynamic_leaves() > 0),
         Check::Deny(_) | Check::ForEach(_) => true,
         Check::Mutate(plan, _) => mutate::uses_context(plan),
+        Check::Generate(..) => true,
         Check::PodSecurity(..) | Check::Error(_) => false,
     }
 }

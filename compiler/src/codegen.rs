@@ -105,6 +105,11 @@ impl PatternCodegen<'_> {
                 let mutation = self.builder.mutation(mutation);
                 self.builder.emit(Inst::Mutate { mutation });
             }
+            Check::Generate(generate, path) => {
+                self.span(&path);
+                let generate = self.builder.generate(*generate);
+                self.builder.emit(Inst::Generate { generate });
+            }
             Check::Error(message) => {
                 let message = self.builder.string(&message);
                 self.builder.emit(Inst::RuleError { rule, message });

@@ -31,6 +31,7 @@
 //! | K0150 | error    | an invalid `validate.podSecurity` (level, version, `exclude` entry) |
 //! | K0160 | error    | an invalid `mutate`: nothing to apply, `patchesJson6902` not a list of operations, an operation without its path, value or from |
 //! | K0161 | error    | `mutate.targets` (mutating existing resources), which kyvm does not do |
+//! | K0162 | error    | an invalid `generate`: no kind or name, neither `data` nor `clone`, or `cloneList` (not supported) |
 //! | K0900 | warning  | a Kyverno feature kyvm does not compile yet: the rule reports `error` |
 //! | K0901 | warning  | a context source that reads the cluster (`configMap`, `apiCall`, ...): the CLI takes it from the values file, elsewhere the rule reports `error` |
 

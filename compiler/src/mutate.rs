@@ -1,10 +1,12 @@
 //! Lowering `mutate`: `patchStrategicMerge` into an overlay with parsed anchors,
 //! `patchesJson6902` into operation templates (the YAML string read once, here), and
-//! `foreach` declarations with their context, preconditions and bodies.
+//! `foreach` declarations with their context, preconditions and bodies. Also
+//! `generate` (`data` or `clone`), whose resource is a template too.
 //!
 //! The parts that need program tables (context entries, condition sets) stay in the
 //! plan until code generation registers them.
 
+use kyvm_engine::generate::{Generate, GenerateSource};
 use kyvm_engine::mutate::jsonpatch::OpKind;
 use kyvm_engine::mutate::{Anchor, JsonPatch, OpTemplate, Overlay, OverlayField};
 use kyvm_engine::rule::{ConditionSet, ContextEntry, Query};
@@ -201,4 +203,46 @@ fn overlay_uses_context(o: &Overlay) -> bool {
         Overlay::Map(fields) => fields.iter().any(|f| !f.key.is_literal() || overlay_uses_context(&f.value)),
         Overlay::List(items) => items.iter().any(overlay_uses_context),
     }
+}
+
+/// Lowers a `generate` block: `data` or `clone` (`cloneList` is not supported).
+pub fn lower_generate(vars: &mut VariableLowering<'_>, block: &Value, path: &YamlPath) -> Option<Generate> {
+    let text = |key: &str| block.get(key).and_then(Value::as_str).unwrap_or("");
+    if block.get("cloneList").is_some() {
+        let d = Diagnostic::error("K0162", "generate `cloneList` is not supported by kyvm").help("use `clone` or `data`");
+        fail(vars, d, &path.key("cloneList"));
+        return None;
+    }
+    let (kind, name) = (text("kind"), text("name"));
+    if kind.is_empty() || name.is_empty() {
+        let d = Diagnostic::error("K0162", "generate needs the kind and name of the resource").expected("kind and name");
+        fail(vars, d, path);
+        return None;
+    }
+    let source = if let Some(data) = block.get("data") {
+        GenerateSource::Data(vars.value(data, &path.key("data")))
+    } else if let Some(clone) = block.get("clone") {
+        let cpath = path.key("clone");
+        let field = |key: &str| clone.get(key).and_then(Value::as_str).unwrap_or("");
+        GenerateSource::Clone {
+            namespace: vars.template(field("namespace"), &cpath.key("namespace"))?,
+            name: vars.template(field("name"), &cpath.key("name"))?,
+        }
+    } else {
+        let d = Diagnostic::error("K0162", "generate has nothing to create").expected("data or clone");
+        fail(vars, d, path);
+        return None;
+    };
+    let namespace = match text("namespace") {
+        "" => None,
+        ns => Some(vars.template(ns, &path.key("namespace"))?),
+    };
+    Some(Generate {
+        api_version: vars.template(text("apiVersion"), &path.key("apiVersion"))?,
+        kind: vars.template(kind, &path.key("kind"))?,
+        name: vars.template(name, &path.key("name"))?,
+        namespace,
+        synchronize: block.get("synchronize").and_then(Value::as_bool).unwrap_or(false),
+        source,
+    })
 }

@@ -189,6 +189,16 @@ fn operands(program: &Program, inst: &Inst) -> String {
             Some(ps) => pod_security(ps),
             None => format!("<bad podSecurity {check}>"),
         },
+        Inst::Generate { generate } => match program.generates.get(generate.index()) {
+            Some(g) => format!(
+                "{} {} {}{}",
+                g.kind.source,
+                g.name.source,
+                if matches!(g.source, crate::generate::GenerateSource::Data(_)) { "data" } else { "clone" },
+                if g.synchronize { " synchronize" } else { "" }
+            ),
+            None => format!("<bad generate {generate}>"),
+        },
         Inst::Mutate { mutation } => match program.mutations.get(mutation.index()) {
             Some(m) => mutation_summary(m),
             None => format!("<bad mutation {mutation}>"),

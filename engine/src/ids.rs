@@ -81,3 +81,7 @@ id!(
     /// A compiled [`Mutation`](crate::mutate::Mutation) (`mutate` rules).
     MutationId
 );
+id!(
+    /// A compiled [`Generate`](crate::generate::Generate) (`generate` rules).
+    GenerateId
+);

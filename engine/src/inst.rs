@@ -19,7 +19,8 @@
 //! Every variant's doc line says what it does and which Kyverno construct emits it.
 
 use crate::ids::{
-    Addr, AnchorSlot, CondId, ContextId, ForEachId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, RuleId, StrId, TemplateId,
+    Addr, AnchorSlot, CondId, ContextId, ForEachId, GenerateId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, RuleId, StrId,
+    TemplateId,
 };
 
 /// One VM instruction. `Copy`, with named operands.
@@ -89,6 +90,10 @@ pub enum Inst {
     /// ends the block with `pass` (the resource changed), `skip` (it did not) or `error`.
     /// The changed resource is what later rules, and `request.object`, see.
     Mutate { mutation: MutationId },
+    /// `generate`: builds the resource the rule generates, reports it with `pass`
+    /// (or ends with `error` when a variable or the clone source is missing). No result
+    /// for a DELETE.
+    Generate { generate: GenerateId },
 
     // ----------------------------------------------------------- navigation
     /// Pushes the member `key` of the current node (`null` when absent or the node is not
@@ -254,6 +259,7 @@ impl Inst {
             Inst::ForEachVerdict => "foreach_verdict",
             Inst::PodSecurity { .. } => "pod_security",
             Inst::Mutate { .. } => "mutate",
+            Inst::Generate { .. } => "generate",
             Inst::EnterField { .. } => "enter_field",
             Inst::EnterIndex { .. } => "enter_index",
             Inst::Leave => "leave",

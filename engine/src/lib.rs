@@ -48,6 +48,7 @@ pub mod context;
 pub mod disasm;
 pub mod document;
 pub mod duration;
+pub mod generate;
 pub mod gofmt;
 pub mod ids;
 pub mod inst;

@@ -8,7 +8,8 @@
 //! checks every index, so even a hand-made program cannot make it panic.
 
 use crate::ids::{
-    Addr, CondId, ContextId, ForEachId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, PolicyId, RuleId, StrId, TemplateId,
+    Addr, CondId, ContextId, ForEachId, GenerateId, KeyId, MatchId, MutationId, PatternId, PodSecurityId, PolicyId, RuleId, StrId,
+    TemplateId,
 };
 use crate::inst::Inst;
 use crate::matcher::ValuePattern;
@@ -140,6 +141,8 @@ pub struct Program {
     pub pod_security: Vec<PodSecurityRule>,
     /// `mutate` rules' patches.
     pub mutations: Vec<crate::mutate::Mutation>,
+    /// `generate` rules' resources.
+    pub generates: Vec<crate::generate::Generate>,
     /// Some expression reads `images`, so the JSON context must carry it.
     pub needs_images: bool,
     pub code: Vec<Inst>,
@@ -273,6 +276,11 @@ impl ProgramBuilder {
     pub fn mutation(&mut self, mutation: crate::mutate::Mutation) -> MutationId {
         self.program.mutations.push(mutation);
         MutationId(self.program.mutations.len() as u32 - 1)
+    }
+
+    pub fn generate(&mut self, generate: crate::generate::Generate) -> GenerateId {
+        self.program.generates.push(generate);
+        GenerateId(self.program.generates.len() as u32 - 1)
     }
 
     pub fn pod_security(&mut self, rule: PodSecurityRule) -> PodSecurityId {
@@ -451,6 +459,7 @@ fn patch(inst: &mut Inst, addrs: &[Addr]) {
         | Inst::Preconditions { .. }
         | Inst::Deny { .. }
         | Inst::Mutate { .. }
+        | Inst::Generate { .. }
         | Inst::ResolveTemplates { .. }
         | Inst::ForEachList { .. }
         | Inst::ForEachVerdict

@@ -99,6 +99,8 @@ pub struct Request<'a> {
     pub variables: &'a [SuppliedVariable<'a>],
     /// What a context entry that needs cluster data (`configMap`, `apiCall`, ...) sees.
     pub external_data: ExternalData,
+    /// Resources a `generate.clone` may copy (the CLI's `cloneSourceResource`).
+    pub clone_sources: &'a [Value<'a>],
 }
 
 /// Where the data of `configMap`, `apiCall`, `imageRegistry` and `globalReference`
@@ -140,6 +142,7 @@ impl<'a> Request<'a> {
             admission: Value::Null,
             variables: &[],
             external_data: ExternalData::Supplied,
+            clone_sources: &[],
         }
     }
 
@@ -170,6 +173,7 @@ impl<'a> Request<'a> {
             admission: req,
             variables: &[],
             external_data: ExternalData::Unavailable,
+            clone_sources: &[],
         })
     }
 

@@ -49,6 +49,9 @@ pub struct RuleResult<'a> {
 #[derive(Debug)]
 pub struct Evaluation<'a> {
     pub results: BumpVec<'a, RuleResult<'a>>,
+    /// The resources `generate` rules built, with the rule (each rule also has a
+    /// `pass` result).
+    pub generated: BumpVec<'a, (RuleId, crate::document::Value<'a>)>,
     /// Instructions executed (for benchmarks and limits).
     pub steps: u64,
 }

@@ -85,7 +85,7 @@ fn run_candidates<'a>(
             results.push(result);
         }
     }
-    Ok((Evaluation { results, steps: vm.steps }, vm.req.object))
+    Ok((Evaluation { results, generated: vm.generated, steps: vm.steps }, vm.req.object))
 }
 
 /// Runs one rule regardless of dispatch (for tests and tools). `None` when the rule did
@@ -164,6 +164,10 @@ struct Vm<'a> {
     resolved: BumpVec<'a, Value<'a>>,
     /// The innermost `foreach` element's index, for `foreachValues`.
     element_index: Option<u32>,
+    /// Resources built by `generate` rules.
+    generated: BumpVec<'a, (RuleId, Value<'a>)>,
+    /// The rule being run.
+    current_rule: RuleId,
 }
 
 /// What a block decided: a rule result without the rule.
@@ -199,6 +203,8 @@ impl<'a> Vm<'a> {
             context: None,
             resolved: BumpVec::new_in(arena),
             element_index: None,
+            generated: BumpVec::new_in(arena),
+            current_rule: RuleId(0),
         }
     }
 
@@ -225,6 +231,7 @@ impl<'a> Vm<'a> {
     fn run_rule(&mut self, rule_id: RuleId, rule: &'a RuleMeta) -> Step<'a> {
         let mark = self.context.as_ref().map_or(0, JsonContext::mark);
         self.element_index = None;
+        self.current_rule = rule_id;
         let outcome = self.run_block(rule.entry, rule, self.req.object);
         if let Some(ctx) = &mut self.context {
             ctx.reset(mark);
@@ -379,6 +386,26 @@ impl<'a> Vm<'a> {
                     return Ok(Some(outcome));
                 }
                 Inst::Mutate { mutation } => return self.mutate(rule, mutation, pc),
+                Inst::Generate { generate } => {
+                    if self.req.operation == Operation::Delete {
+                        return Ok(None);
+                    }
+                    let generate = self.program.generates.get(generate.index()).ok_or(bad)?;
+                    let (root_doc, mut env) = self.eval_env();
+                    let built = generate.build(root_doc, &mut env, self.req.clone_sources);
+                    self.charge(&env, pc)?;
+                    return Ok(Some(match built {
+                        Ok(resource) => {
+                            self.generated.push((self.current_rule, resource));
+                            let message = bumpalo::format!(in self.arena, "created {}", describe(resource));
+                            Outcome::new(RuleStatus::Pass, message.into_bump_str())
+                        }
+                        Err(e) => Outcome::new(
+                            RuleStatus::Error,
+                            bumpalo::format!(in self.arena, "failed to generate resource: {}", e.message).into_bump_str(),
+                        ),
+                    }));
+                }
                 Inst::PodSecurity { check, pass } => {
                     // Kyverno skips Pod Security validation of a resource being deleted.
                     if self.req.operation == Operation::Delete {
@@ -888,6 +915,17 @@ enum ForEachResult<'a> {
     Applied(u32),
     /// An element failed or errored: the rule's outcome.
     Decided(Outcome<'a>),
+}
+
+/// `KIND/NAMESPACE/NAME` (or `KIND/NAME`) of a generated resource, for messages.
+fn describe(resource: Value<'_>) -> String {
+    let text = |path: &[&str]| resource.pointer(path).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let (kind, name, namespace) = (text(&["kind"]), text(&["metadata", "name"]), text(&["metadata", "namespace"]));
+    if namespace.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{namespace}/{name}")
+    }
 }
 
 /// A pattern leaf whose value is known only after substitution, against a node:

@@ -71,6 +71,26 @@ pub fn apply(comp: &Compilation, resources: Vec<Resource>, inputs: Inputs<'_>, a
     Ok(ApplyResult { per_resource, counts, rule_count })
 }
 
+/// Writes every mutated resource as YAML: one multi-document file, or one file per
+/// resource (`KIND-NAMESPACE-NAME.yaml`) when `path` is a folder.
+pub fn write_mutated(result: &ApplyResult, path: &std::path::Path) -> std::io::Result<()> {
+    let mutated = result.per_resource.iter().filter_map(|(res, run)| run.mutated.as_ref().map(|m| (res, m)));
+    let yaml = |v: &serde_yaml::Value| serde_yaml::to_string(v).map_err(std::io::Error::other);
+    if path.is_dir() {
+        for (res, object) in mutated {
+            let file = format!("{}-{}-{}.yaml", res.kind, res.namespace, res.name).to_ascii_lowercase();
+            std::fs::write(path.join(file), yaml(object)?)?;
+        }
+        return Ok(());
+    }
+    let mut out = String::new();
+    for (_, object) in mutated {
+        out.push_str("---\n");
+        out.push_str(&yaml(object)?);
+    }
+    std::fs::write(path, out)
+}
+
 /// Kyverno's human output.
 pub fn render(result: &ApplyResult) -> String {
     let mut out = format!("\nApplying {} policy rule(s) to {} resource(s)...\n", result.rule_count, result.per_resource.len());

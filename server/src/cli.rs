@@ -77,6 +77,10 @@ pub struct ApplyArgs {
     /// Report failures of Audit rules as warnings.
     #[arg(long = "audit-warn")]
     pub audit_warn: bool,
+    /// Write the mutated resources as YAML: into this file, or one file per resource
+    /// when it is an existing folder.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -93,7 +93,7 @@ fn apply_cmd(args: ApplyArgs) -> i32 {
         }
         None => None,
     };
-    let inputs = Inputs { values: values.as_ref(), user: user.as_ref() };
+    let inputs = Inputs { values: values.as_ref(), user: user.as_ref(), clone_sources: &[] };
     let result = match apply::apply(&comp, resources, inputs, args.audit_warn) {
         Ok(r) => r,
         Err(e) => {
@@ -101,6 +101,12 @@ fn apply_cmd(args: ApplyArgs) -> i32 {
             return EXIT_FAILURES;
         }
     };
+    if let Some(path) = &args.output {
+        if let Err(e) = apply::write_mutated(&result, path) {
+            eprintln!("error: cannot write mutated resources to {}: {e}", path.display());
+            return EXIT_FAILURES;
+        }
+    }
     if args.policy_report {
         let report = report::build(&comp, &result);
         let text = match args.output_format {

@@ -24,6 +24,8 @@ use crate::values::{UserInfoFile, ValuesFile};
 pub struct Inputs<'a> {
     pub values: Option<&'a ValuesFile>,
     pub user: Option<&'a UserInfoFile>,
+    /// Resources `generate.clone` rules may copy (the test's `cloneSourceResource`).
+    pub clone_sources: &'a [serde_yaml::Value],
 }
 
 /// One rule's result for one resource.
@@ -47,6 +49,8 @@ pub struct ResourceRun {
     pub patched: Vec<(String, serde_yaml::Value)>,
     /// The object after all mutations, when any rule changed it.
     pub mutated: Option<serde_yaml::Value>,
+    /// Resources `generate` rules built: (policy, rule, resource).
+    pub generated: Vec<(String, String, serde_yaml::Value)>,
 }
 
 /// Applies every policy of `comp` to one resource the way Kyverno's CLI does: every
@@ -84,6 +88,11 @@ pub fn evaluate_resource(
         })
         .unwrap_or_default();
     let program = &comp.program;
+    let clone_sources: &[Value<'_>] = {
+        let mut out = BumpVec::with_capacity_in(inputs.clone_sources.len(), arena);
+        out.extend(inputs.clone_sources.iter().map(|v| resource::to_arena(v, arena)));
+        out.into_bump_slice()
+    };
     let make_request = |object, policy: &str| {
         let operation = inputs.values.map(|v| v.operation(policy, &res.name)).unwrap_or(kyvm_engine::Operation::Create);
         let mut req = Request::for_object(object, operation);
@@ -94,6 +103,7 @@ pub fn evaluate_resource(
             req.namespace_labels = labels;
         }
         req.user = user;
+        req.clone_sources = clone_sources;
         if let Some(values) = inputs.values {
             req.variables = supplied_variables(values, policy, &res.name, arena);
         }
@@ -120,6 +130,10 @@ pub fn evaluate_resource(
         let req = make_request(object, &policy.name);
         let eval = vm::evaluate_policy(program, PolicyId(index as u32), &req, arena, &limits)?;
         collect(program, &policy.name, eval.results.iter(), &mut run.outcomes);
+        for (rule, resource) in eval.generated.iter() {
+            let rule = program.rule(*rule).map_or_else(String::new, |r| r.name.to_string());
+            run.generated.push((policy.name.to_string(), rule, resource::from_arena(resource)));
+        }
     }
     Ok(run)
 }

@@ -65,6 +65,9 @@ pub struct ExpectedResult {
     pub patched_resources: Option<String>,
     #[serde(default)]
     pub generated_resource: Option<String>,
+    /// The resource a `generate.clone` rule copies.
+    #[serde(default)]
+    pub clone_source_resource: Option<String>,
 }
 
 /// One scored row: one resource name under one `results` entry.
@@ -160,6 +163,7 @@ pub fn run_suite(test_file: &Path) -> SuiteReport {
 struct LoadedInputs {
     values: Option<ValuesFile>,
     user: Option<UserInfoFile>,
+    clone_sources: Vec<serde_yaml::Value>,
 }
 
 fn prepare(dir: &Path, test: &TestFile) -> Result<(Compilation, Vec<Resource>, LoadedInputs), String> {
@@ -180,13 +184,18 @@ fn prepare(dir: &Path, test: &TestFile) -> Result<(Compilation, Vec<Resource>, L
         Some(u) => Some(values::read_yaml::<UserInfoFile>(&dir.join(u))?),
         None => None,
     };
-    Ok((comp, resources, LoadedInputs { values, user }))
+    let mut clone_sources = Vec::new();
+    for file in test.results.iter().filter_map(|r| r.clone_source_resource.as_ref()) {
+        let loaded = resources::load_file(&dir.join(file)).map_err(|e| e.to_string())?;
+        clone_sources.extend(loaded.into_iter().map(|r| r.value));
+    }
+    Ok((comp, resources, LoadedInputs { values, user, clone_sources }))
 }
 
 /// What happened to each resource, by index.
 fn evaluate_all(comp: &Compilation, resources: &[Resource], inputs: &LoadedInputs) -> Result<Vec<ResourceRun>, String> {
     let mut scratch = Scratch::new(Limits::default());
-    let inputs = Inputs { values: inputs.values.as_ref(), user: inputs.user.as_ref() };
+    let inputs = Inputs { values: inputs.values.as_ref(), user: inputs.user.as_ref(), clone_sources: &inputs.clone_sources };
     resources.iter().map(|r| run::evaluate_resource(comp, r, inputs, &mut scratch).map_err(|e| format!("{}: {e}", r.name))).collect()
 }
 
@@ -221,10 +230,22 @@ fn score(test: &TestFile, dir: &Path, resources: &[Resource], runs: &[ResourceRu
                 candidates.iter().find_map(|&i| find_outcome(&runs[i].outcomes, &expected.policy, &expected.rule, &expected.kind))
             };
             // The row also checks the mutated resource, when it names one.
-            let resource_check = match (&expected.patched_resources, candidates.first()) {
-                (Some(file), Some(&i)) => {
+            let resource_check = match (&expected.patched_resources, &expected.generated_resource, candidates.first()) {
+                (Some(file), _, Some(&i)) => {
                     let actual = runs[i].patched.iter().find(|(p, _)| *p == expected.policy).map_or(&resources[i].value, |(_, v)| v);
-                    compare_with_file(actual, &dir.join(file), &resources[i])
+                    compare_with_file(actual, &dir.join(file), &resources[i].kind, &resources[i].name)
+                }
+                (None, Some(file), Some(&i)) => {
+                    let rule = actual.map_or(expected.rule.as_str(), |o| o.rule.as_str());
+                    match runs[i].generated.iter().find(|(p, r, _)| *p == expected.policy && r == rule) {
+                        Some((_, _, generated)) => {
+                            let text = |k: &str| generated.get(k).and_then(serde_yaml::Value::as_str).unwrap_or("").to_string();
+                            let name =
+                                generated.get("metadata").and_then(|m| m.get("name")).and_then(serde_yaml::Value::as_str).unwrap_or("");
+                            compare_with_file(generated, &dir.join(file), &text("kind"), name)
+                        }
+                        None => Err("Resource diff: the rule generated nothing".to_string()),
+                    }
                 }
                 _ => Ok(()),
             };
@@ -269,16 +290,16 @@ fn score(test: &TestFile, dir: &Path, resources: &[Resource], runs: &[ResourceRu
     rows
 }
 
-/// Compares a resource with the expected one in `file` (the object named like `like`, or
+/// Compares a resource with the expected one in `file` (the object of that kind and name, or
 /// the file's only object) as data, after Kyverno's tidying: nulls, empty maps and empty
 /// lists do not count, and both sides get the `default` namespace when they have none.
-fn compare_with_file(actual: &serde_yaml::Value, file: &Path, like: &Resource) -> Result<(), String> {
+fn compare_with_file(actual: &serde_yaml::Value, file: &Path, kind: &str, name: &str) -> Result<(), String> {
     let expected = resources::load_file(file).map_err(|e| format!("Resource error: {e}"))?;
     let wanted = expected
         .iter()
-        .find(|r| r.kind == like.kind && r.name == like.name)
+        .find(|r| r.kind == kind && r.name == name)
         .or_else(|| (expected.len() == 1).then(|| &expected[0]))
-        .ok_or_else(|| format!("Resource error: {} has no {} {}", file.display(), like.kind, like.name))?;
+        .ok_or_else(|| format!("Resource error: {} has no {kind} {name}", file.display()))?;
     let actual = Resource::from_value(file, actual.clone()).map(|r| r.value).unwrap_or_else(|_| actual.clone());
     match first_difference(&tidy(&actual), &tidy(&wanted.value), String::new()) {
         None => Ok(()),

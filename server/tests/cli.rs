@@ -210,3 +210,36 @@ fn emit_asm_lists_the_checks_of_a_pod_security_rule() {
     );
     assert!(asm.contains("; rule autogen-cronjob-restricted-exempt-capabilities"), "{asm}");
 }
+
+#[test]
+fn generate_clone_copies_the_clone_source_and_apply_writes_mutated_resources() {
+    let dir = std::env::temp_dir().join(format!("kyvm-cli-generate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write");
+    write(
+        "policy.yaml",
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: sync-secret}\nspec:\n  rules:\n  - name: clone-secret\n    match: {any: [{resources: {kinds: [Namespace]}}]}\n    generate:\n      apiVersion: v1\n      kind: Secret\n      name: regcred\n      namespace: '{{request.object.metadata.name}}'\n      synchronize: true\n      clone: {namespace: default, name: regcred}\n  - name: label\n    match: {any: [{resources: {kinds: [Namespace]}}]}\n    mutate:\n      patchStrategicMerge: {metadata: {labels: {+(team): none}}}\n",
+    );
+    write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n");
+    write("source.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred, namespace: default, uid: x}\ndata: {token: YQ==}\n");
+    write("generated.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred, namespace: team-a}\ndata: {token: YQ==}\n");
+    write(
+        "kyverno-test.yaml",
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [policy.yaml]\nresources: [ns.yaml]\nresults:\n- {policy: sync-secret, rule: clone-secret, kind: Namespace, resources: [team-a], generatedResource: generated.yaml, cloneSourceResource: source.yaml, result: pass}\n",
+    );
+    let o = kyvm(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    let out = dir.join("mutated.yaml");
+    let o = kyvm(&[
+        "apply",
+        dir.join("policy.yaml").to_str().unwrap(),
+        "-r",
+        dir.join("ns.yaml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let written = std::fs::read_to_string(&out).expect("mutated resources written");
+    assert!(written.contains("team: none"), "{}\n{}", written, stdout(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
