@@ -16,6 +16,8 @@
 //! - [`matching`]: `match`/`exclude` and the kind dispatch table.
 //! - [`patch`]: JSON Pointer and JSON Patch over arena documents (apply, diff), the
 //!   ground mutation builds on.
+//! - [`mutate`], [`generate`]: `mutate` rules (strategic merge with anchors, JSON
+//!   patches, `foreach`) and `generate` rules (the resource a rule creates).
 //! - [`podsecurity`]: the Pod Security Standards checks (`validate.podSecurity`), every
 //!   upstream check and version, read straight from the document.
 //! - [`jmespath`], [`template`], [`conditions`], [`rule`], [`context`]: Kyverno's

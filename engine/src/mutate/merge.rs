@@ -179,3 +179,52 @@ fn without_directives<'a>(arena: &'a Bump, members: &'a [Member<'a>]) -> &'a [Me
     out.extend(members.iter().filter(|m| !m.key.starts_with('$')).copied());
     out.into_bump_slice()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::decode;
+    use crate::limits::Limits;
+
+    fn merged(resource: &str, patch: &str) -> String {
+        let arena = Bump::new();
+        let limits = Limits::default();
+        let r = decode(resource.as_bytes(), &arena, &limits).unwrap();
+        let p = decode(patch.as_bytes(), &arena, &limits).unwrap();
+        strategic_merge(&arena, r, p).to_string()
+    }
+
+    #[test]
+    fn containers_merge_by_name_and_new_ones_come_first() {
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","spec":{"containers":[{"name":"a","image":"x"}]}}"#;
+        let patch = r#"{"spec":{"containers":[{"name":"a","imagePullPolicy":"Always"},{"name":"b","image":"y"}]}}"#;
+        assert_eq!(
+            merged(pod, patch),
+            r#"{"apiVersion":"v1","kind":"Pod","spec":{"containers":[{"name":"b","image":"y"},{"name":"a","image":"x","imagePullPolicy":"Always"}]}}"#
+        );
+    }
+
+    #[test]
+    fn lists_without_merge_key_are_replaced_and_null_deletes() {
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","spec":{"tolerations":[{"key":"a"}],"x":1}}"#;
+        let patch = r#"{"spec":{"tolerations":[{"key":"b"}],"x":null}}"#;
+        assert_eq!(merged(pod, patch), r#"{"apiVersion":"v1","kind":"Pod","spec":{"tolerations":[{"key":"b"}]}}"#);
+    }
+
+    #[test]
+    fn patch_directives() {
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","spec":{"volumes":[{"name":"a","emptyDir":{}},{"name":"b"}],"c":{"d":1,"e":2}}}"#;
+        let patch = r#"{"spec":{"volumes":[{"name":"a","$patch":"delete"}],"c":{"$patch":"replace","f":3}}}"#;
+        assert_eq!(merged(pod, patch), r#"{"apiVersion":"v1","kind":"Pod","spec":{"volumes":[{"name":"b"}],"c":{"f":3}}}"#);
+    }
+
+    #[test]
+    fn custom_kinds_infer_name_as_the_merge_key() {
+        let cr = r#"{"apiVersion":"example.com/v1","kind":"Thing","spec":{"items":[{"name":"a","v":1}],"tags":["x"]}}"#;
+        let patch = r#"{"spec":{"items":[{"name":"a","v":2}],"tags":["y"]}}"#;
+        assert_eq!(
+            merged(cr, patch),
+            r#"{"apiVersion":"example.com/v1","kind":"Thing","spec":{"items":[{"name":"a","v":2}],"tags":["y"]}}"#
+        );
+    }
+}
