@@ -65,7 +65,12 @@ impl<'a> Vm<'a> {
         let before = self.req.object;
         let after = match self.apply(rule, mutation, before, pc)? {
             Ok(after) => after,
-            Err(message) => return Ok(Some(Outcome::new(RuleStatus::Error, message))),
+            Err(message) => {
+                // A rule that errors changes nothing, not even what its first `foreach`
+                // elements did (Kyverno keeps only a passing rule's patches).
+                self.set_object(before);
+                return Ok(Some(Outcome::new(RuleStatus::Error, message)));
+            }
         };
         if same_data(before, after) {
             let message = if matches!(mutation, Mutation::ForEach(_)) { "0 elements processed" } else { "no patches applied" };
