@@ -39,6 +39,7 @@ use bumpalo::Bump;
 use kyvm_engine::patch::{apply, diff, same_data, write_patch, Op};
 use kyvm_engine::vm::{self, Mutated};
 use kyvm_engine::{Limits, Operation, Program, Request, RuleStatus, Value};
+use kyvm_tests::corpus::{file_name, sorted_entries};
 use proptest::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value as J};
@@ -54,19 +55,6 @@ fn corpus_dir() -> PathBuf {
 struct Policy {
     name: String,
     program: Program,
-}
-
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    entries
-}
-
-fn file_name(path: &Path) -> &str {
-    path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
 }
 
 /// YAML files under `dir`, skipping folders whose name starts with `.` (the

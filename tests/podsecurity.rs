@@ -20,6 +20,7 @@ use bumpalo::Bump;
 use kyvm_compiler::resource::to_arena;
 use kyvm_engine::podsecurity::{controls, evaluate, Control, Level, Report, Version};
 use kyvm_engine::{Member, Value};
+use kyvm_tests::corpus::{file_name, sorted_entries};
 use kyvm_tests::counting::{count_allocations, Counting};
 use proptest::prelude::*;
 
@@ -33,15 +34,6 @@ const FIXTURES: usize = 4537;
 
 fn fixture_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/pod-security"))
-}
-
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    entries
 }
 
 /// The control a fixture is named after: `capabilities_baseline3.yaml` → `capabilities_baseline`.
@@ -92,7 +84,7 @@ fn run_fixture(path: &Path, level: Level, version: Version, expect_allowed: bool
     if report.allowed() {
         return Err("allowed, expected denied".into());
     }
-    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+    let file = file_name(path);
     let named = named_control(file).ok_or_else(|| format!("no check is named like {file}"))?;
     let expected = expected_control(named, level, version).ok_or_else(|| format!("{} does not run at {level}:{version}", named.id()))?;
     // Some fixtures break more than one rule (a Windows HostProcess pod needs
@@ -113,10 +105,10 @@ fn upstream_fixtures() {
     let (mut total, mut passed) = (0usize, 0usize);
     let mut failures = Vec::new();
     for level_dir in sorted_entries(&root) {
-        let level_name = level_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        let level_name = file_name(&level_dir).to_string();
         let level = Level::parse(&level_name).unwrap_or_else(|e| panic!("{level_name}: {e}"));
         for version_dir in sorted_entries(&level_dir) {
-            let version_name = version_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+            let version_name = file_name(&version_dir).to_string();
             let version = Version::parse(&version_name).unwrap_or_else(|e| panic!("{version_name}: {e}"));
             for (outcome, expect_allowed) in [("pass", true), ("fail", false)] {
                 let dir = version_dir.join(outcome);
@@ -124,7 +116,7 @@ fn upstream_fixtures() {
                     continue;
                 }
                 for path in sorted_entries(&dir) {
-                    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+                    let file = file_name(&path);
                     let name = format!("{level_name}/{version_name}/{outcome}/{file}");
                     if !filter.is_empty() && !name.contains(&filter) {
                         continue;
@@ -183,16 +175,16 @@ fn upstream_fixtures_through_compiled_rules() {
     let filter = std::env::var("KYVM_PSS_FILTER").unwrap_or_default();
     let (mut total, mut failures) = (0usize, Vec::new());
     for level_dir in sorted_entries(&root) {
-        let level = level_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+        let level = file_name(&level_dir).to_string();
         for version_dir in sorted_entries(&level_dir) {
-            let version = version_dir.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+            let version = file_name(&version_dir).to_string();
             let policy = format!(
                 "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: pss}}\nspec:\n  rules:\n  - name: check\n    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n    validate:\n      podSecurity: {{level: {level}, version: {version}}}\n"
             );
             let comp = kyvm_compiler::compile_str("pss.yaml", &policy);
             assert!(comp.diagnostics.is_empty(), "{level}:{version}: {:?}", comp.diagnostics);
             for (path, allowed) in fixtures_of(&version_dir) {
-                let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+                let file = file_name(&path);
                 let name = format!("{level}/{version}/{}/{file}", if allowed { "pass" } else { "fail" });
                 if !filter.is_empty() && !name.contains(&filter) {
                     continue;

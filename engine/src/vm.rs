@@ -397,7 +397,12 @@ impl<'a> Vm<'a> {
                     return Ok(Some(match built {
                         Ok(resource) => {
                             self.generated.push((self.current_rule, resource));
-                            let message = bumpalo::format!(in self.arena, "created {}", describe(resource));
+                            let (kind, namespace, name) = object_names(resource);
+                            let message = if namespace.is_empty() {
+                                bumpalo::format!(in self.arena, "created {}/{}", kind, name)
+                            } else {
+                                bumpalo::format!(in self.arena, "created {}/{}/{}", kind, namespace, name)
+                            };
                             Outcome::new(RuleStatus::Pass, message.into_bump_str())
                         }
                         Err(e) => Outcome::new(
@@ -842,6 +847,26 @@ impl<'a> Vm<'a> {
         Ok(Ok(()))
     }
 
+    /// The context names of an element at `nesting`: `element{n}` and `elementIndex{n}`.
+    fn element_names(&self, nesting: u32) -> (&'a str, &'a str) {
+        let element = bumpalo::format!(in self.arena, "element{}", nesting).into_bump_str();
+        let index = bumpalo::format!(in self.arena, "elementIndex{}", nesting).into_bump_str();
+        (element, index)
+    }
+
+    /// Binds a `foreach` element as `element`, `elementIndex` and their numbered forms;
+    /// returns the mark that unbinds them.
+    fn bind_element(&mut self, names: (&'a str, &'a str), element: Value<'a>, index: usize) -> usize {
+        let ctx = self.context_mut();
+        let mark = ctx.mark();
+        let position = Value::Int(index as i64);
+        ctx.bind("element", element);
+        ctx.bind(names.0, element);
+        ctx.bind("elementIndex", position);
+        ctx.bind(names.1, position);
+        mark
+    }
+
     /// One `foreach` declaration (Kyverno's `validateElements`).
     fn run_foreach(&mut self, rule: &'a RuleMeta, spec: ForEachId, root: Value<'a>, pc: Addr) -> Result<ForEachResult<'a>, EngineError> {
         let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
@@ -857,21 +882,14 @@ impl<'a> Vm<'a> {
             Value::Array(items) => items,
             other => core::slice::from_ref(self.arena.alloc(other)),
         };
-        let element_name = bumpalo::format!(in self.arena, "element{}", fe.nesting).into_bump_str();
-        let index_name = bumpalo::format!(in self.arena, "elementIndex{}", fe.nesting).into_bump_str();
+        let names = self.element_names(fe.nesting);
         let outer_index = self.element_index;
         let mut applied = 0u32;
         for (index, &element) in elements.iter().enumerate() {
             if element.is_null() {
                 continue;
             }
-            let ctx = self.context_mut();
-            let mark = ctx.mark();
-            let position = Value::Int(index as i64);
-            ctx.bind("element", element);
-            ctx.bind(element_name, element);
-            ctx.bind("elementIndex", position);
-            ctx.bind(index_name, position);
+            let mark = self.bind_element(names, element, index);
             let is_map = matches!(element, Value::Object(_));
             let scoped = match fe.element_scope {
                 Some(true) if !is_map => {
@@ -917,15 +935,10 @@ enum ForEachResult<'a> {
     Decided(Outcome<'a>),
 }
 
-/// `KIND/NAMESPACE/NAME` (or `KIND/NAME`) of a generated resource, for messages.
-fn describe(resource: Value<'_>) -> String {
-    let text = |path: &[&str]| resource.pointer(path).and_then(|v| v.as_str()).unwrap_or("").to_string();
-    let (kind, name, namespace) = (text(&["kind"]), text(&["metadata", "name"]), text(&["metadata", "namespace"]));
-    if namespace.is_empty() {
-        format!("{kind}/{name}")
-    } else {
-        format!("{kind}/{namespace}/{name}")
-    }
+/// An object's kind, namespace and name (`""` where absent), for messages.
+fn object_names<'a>(object: Value<'a>) -> (&'a str, &'a str, &'a str) {
+    let text = |path: &[&str]| object.pointer(path).and_then(|v| v.as_str()).unwrap_or("");
+    (text(&["kind"]), text(&["metadata", "namespace"]), text(&["metadata", "name"]))
 }
 
 /// A pattern leaf whose value is known only after substitution, against a node:

@@ -98,3 +98,23 @@ pub mod counting {
         (out, ALLOCATIONS.with(Cell::get))
     }
 }
+
+/// Reading the shared corpora in place.
+pub mod corpus {
+    use std::path::{Path, PathBuf};
+
+    /// The entries of `dir`, sorted (stable test order across file systems).
+    pub fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .collect();
+        entries.sort();
+        entries
+    }
+
+    /// The last component of `path`, `""` when it has none.
+    pub fn file_name(path: &Path) -> &str {
+        path.file_name().and_then(|n| n.to_str()).unwrap_or_default()
+    }
+}

@@ -11,7 +11,7 @@
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
 
-use super::{run_candidates, Outcome, Vm};
+use super::{object_names, run_candidates, Outcome, Vm};
 use crate::document::Value;
 use crate::ids::{Addr, MutationId, PolicyId};
 use crate::limits::Limits;
@@ -68,7 +68,9 @@ impl<'a> Vm<'a> {
             Err(message) => {
                 // A rule that errors changes nothing, not even what its first `foreach`
                 // elements did (Kyverno keeps only a passing rule's patches).
-                self.set_object(before);
+                if !same_data(self.req.object, before) {
+                    self.set_object(before);
+                }
                 return Ok(Some(Outcome::new(RuleStatus::Error, message)));
             }
         };
@@ -90,8 +92,7 @@ impl<'a> Vm<'a> {
 
     /// Kyverno's success message: `mutated KIND/NAME in namespace NS`.
     fn mutated_message(&self, object: Value<'a>) -> &'a str {
-        let text = |path: &[&str]| object.pointer(path).and_then(|v| v.as_str()).unwrap_or("");
-        let (kind, name, namespace) = (text(&["kind"]), text(&["metadata", "name"]), text(&["metadata", "namespace"]));
+        let (kind, namespace, name) = object_names(object);
         if namespace.is_empty() {
             bumpalo::format!(in self.arena, "mutated {}/{}", kind, name).into_bump_str()
         } else {
@@ -171,8 +172,7 @@ impl<'a> Vm<'a> {
         pc: Addr,
     ) -> Result<Applied<'a>, EngineError> {
         let bad = EngineError { kind: EngineErrorKind::BadProgram, pc };
-        let element_name = bumpalo::format!(in self.arena, "element{}", fe.nesting).into_bump_str();
-        let index_name = bumpalo::format!(in self.arena, "elementIndex{}", fe.nesting).into_bump_str();
+        let names = self.element_names(fe.nesting);
         let outer_index = self.element_index;
         let mut current = resource;
         let count = items.len();
@@ -182,13 +182,7 @@ impl<'a> Vm<'a> {
             if element.is_null() {
                 continue;
             }
-            let ctx = self.context_mut();
-            let mark = ctx.mark();
-            let position = Value::Int(index as i64);
-            ctx.bind("element", element);
-            ctx.bind(element_name, element);
-            ctx.bind("elementIndex", position);
-            ctx.bind(index_name, position);
+            let mark = self.bind_element(names, element, index);
             self.element_index = Some(index as u32);
             let outcome = self.element(rule, fe, current, pc, bad);
             self.element_index = outer_index;
