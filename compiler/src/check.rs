@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use kyvm_engine::matching::MatchSpec;
 use kyvm_engine::podsecurity::PodSecurityRule;
-use kyvm_engine::program::{ApplyRules, AutogenOrigin, FailureAction, RuleKind};
+use kyvm_engine::program::{ApplyRules, AutogenOrigin, FailureAction, FailurePolicy, RuleKind};
 use kyvm_engine::rule::{ConditionSet, ContextEntry, Query};
 use kyvm_engine::template::Template;
 use serde_yaml::Value;
@@ -31,6 +31,8 @@ pub struct PolicyPlan {
     pub namespace: Option<String>,
     pub apply_rules: ApplyRules,
     pub background: bool,
+    pub admission: bool,
+    pub failure_policy: FailurePolicy,
     pub rules: Vec<RulePlan>,
     /// Some expression reads the `images` variable.
     pub reads_images: bool,
@@ -123,6 +125,13 @@ pub fn plan_policy(doc: &SourceDoc, policy: &Policy, diags: &mut Vec<Diagnostic>
             ApplyRules::All
         }
     };
+    let failure_policy = match policy.spec.failure_policy.as_deref() {
+        None => FailurePolicy::Fail,
+        Some(f) => FailurePolicy::parse(f).unwrap_or_else(|| {
+            diags.push(doc.locate(invalid_enum("failurePolicy", f, "Fail or Ignore"), &spec_path.key("failurePolicy")));
+            FailurePolicy::Fail
+        }),
+    };
     let mut seen = HashSet::new();
     for (i, rule) in policy.spec.rules.iter().enumerate() {
         let rp = spec_path.key("rules").index(i);
@@ -151,7 +160,16 @@ pub fn plan_policy(doc: &SourceDoc, policy: &Policy, diags: &mut Vec<Diagnostic>
         reads_images |= images;
         rules.push(plan);
     }
-    PolicyPlan { name, namespace, apply_rules, background: policy.spec.background.unwrap_or(true), rules, reads_images }
+    PolicyPlan {
+        name,
+        namespace,
+        apply_rules,
+        background: policy.spec.background.unwrap_or(true),
+        admission: policy.spec.admission.unwrap_or(true),
+        failure_policy,
+        rules,
+        reads_images,
+    }
 }
 
 /// What planning a rule needs to know about its policy.

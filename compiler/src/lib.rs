@@ -126,6 +126,8 @@ fn emit_policy(builder: &mut ProgramBuilder, file: &str, plan: PolicyPlan) -> Po
         namespace: plan.namespace.as_deref().map(Into::into),
         apply_rules: plan.apply_rules,
         background: plan.background,
+        admission: plan.admission,
+        failure_policy: plan.failure_policy,
         first_rule,
         rule_count: plan.rules.len() as u32,
     });

@@ -19,6 +19,33 @@ use crate::rule::{ConditionSet, ContextEntry, ForEach};
 use crate::template::Template;
 use crate::wildcard::Glob;
 
+/// `spec.failurePolicy`: whether a rule `error` (or an engine error) blocks the request
+/// (`Fail`, Kyverno's default) or lets it through (`Ignore`). Kyverno registers the two
+/// kinds of policies under different webhook paths (`/validate/fail`, `/validate/ignore`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+pub enum FailurePolicy {
+    #[default]
+    Fail,
+    Ignore,
+}
+
+impl FailurePolicy {
+    pub fn parse(s: &str) -> Option<FailurePolicy> {
+        match s {
+            "Fail" => Some(FailurePolicy::Fail),
+            "Ignore" => Some(FailurePolicy::Ignore),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailurePolicy::Fail => "Fail",
+            FailurePolicy::Ignore => "Ignore",
+        }
+    }
+}
+
 /// Enforce (deny the request) or Audit (report only). A failing Audit rule is still a
 /// `fail` result; the action only changes what the webhook does with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -83,6 +110,10 @@ pub struct PolicyMeta {
     pub namespace: Option<Box<str>>,
     pub apply_rules: ApplyRules,
     pub background: bool,
+    /// `spec.admission` (default true): `false` keeps the policy out of admission reviews.
+    pub admission: bool,
+    /// `spec.failurePolicy`: what the webhook does when the policy cannot be applied.
+    pub failure_policy: FailurePolicy,
     /// The policy's rules: a contiguous range of rule ids.
     pub first_rule: u32,
     pub rule_count: u32,

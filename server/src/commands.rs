@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(args) => compile_cmd(args),
         Command::Jp(JpCommand::Query(args)) => jp::query(args),
         Command::Jp(JpCommand::Function(args)) => jp::function(args),
+        Command::Serve(args) => crate::serve::run(args),
     }
 }
 

@@ -23,5 +23,6 @@ pub mod jp;
 pub mod report;
 pub mod resources;
 pub mod run;
+pub mod serve;
 pub mod testsuite;
 pub mod values;

@@ -33,7 +33,20 @@ pub struct Mutated<'a> {
 
 /// Applies every matching mutate rule of `program` to `req.object`.
 pub fn mutate<'a>(program: &'a Program, req: &Request<'a>, arena: &'a Bump, limits: &Limits) -> Result<Mutated<'a>, EngineError> {
-    let (eval, object) = run_candidates(program, req, arena, limits, |rule| rule.kind == RuleKind::Mutate)?;
+    mutate_observed(program, req, arena, limits, |_| true, |_| {})
+}
+
+/// [`mutate`] over the mutate rules `wanted` keeps, calling `policy_done` after each
+/// policy that ran (see [`super::evaluate_observed`]).
+pub fn mutate_observed<'a>(
+    program: &'a Program,
+    req: &Request<'a>,
+    arena: &'a Bump,
+    limits: &Limits,
+    wanted: impl Fn(&RuleMeta) -> bool,
+    policy_done: impl FnMut(PolicyId),
+) -> Result<Mutated<'a>, EngineError> {
+    let (eval, object) = run_candidates(program, req, arena, limits, |rule| rule.kind == RuleKind::Mutate && wanted(rule), policy_done)?;
     Ok(Mutated { results: eval.results, object, steps: eval.steps })
 }
 
@@ -46,7 +59,8 @@ pub fn mutate_policy<'a>(
     arena: &'a Bump,
     limits: &Limits,
 ) -> Result<Mutated<'a>, EngineError> {
-    let (eval, object) = run_candidates(program, req, arena, limits, |rule| rule.kind == RuleKind::Mutate && rule.policy == policy)?;
+    let (eval, object) =
+        run_candidates(program, req, arena, limits, |rule| rule.kind == RuleKind::Mutate && rule.policy == policy, |_| {})?;
     Ok(Mutated { results: eval.results, object, steps: eval.steps })
 }
 
