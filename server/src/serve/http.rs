@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -37,6 +39,9 @@ use super::{metrics, AppState, Shutdown};
 /// A worker's arena is replaced after a review that grew it past this, so that one huge
 /// request does not pin its memory for the life of the thread.
 const ARENA_KEEP_BYTES: usize = 4 << 20;
+
+/// How much of an oversized body is read and discarded before answering 413.
+const DISCARD_BYTES: usize = 64 << 20;
 
 thread_local! {
     /// Each worker thread's evaluation arena, reset per review.
@@ -104,15 +109,12 @@ async fn answer(state: &AppState, route: Route, headers: &HeaderMap, body: Body,
     }
     let max = state.limits.max_body_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return reject(state, StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than {max} bytes"));
-    }
-    let bytes = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+    let bytes = match read_body(body, max, declared).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
             return reject(state, StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than {max} bytes"));
         }
-        Err(e) => return reject(state, StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")),
+        Err(BodyError::Broken(e)) => return reject(state, StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")),
     };
     if bytes.is_empty() {
         return reject(state, StatusCode::BAD_REQUEST, "empty body");
@@ -140,6 +142,34 @@ async fn answer(state: &AppState, route: Route, headers: &HeaderMap, body: Body,
         Ok(reviewed) => ([(header::CONTENT_TYPE, "application/json")], reviewed.body).into_response(),
         Err(bad) => reject(state, StatusCode::BAD_REQUEST, bad.to_string()),
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Broken(axum::Error),
+}
+
+/// Reads a body of at most `max` bytes. A larger one is read on and thrown away (up to
+/// [`DISCARD_BYTES`] more) before the 413 goes out: answering while the client is still
+/// sending makes the kernel reset the connection, and the client would see a broken
+/// pipe instead of the answer.
+async fn read_body(mut body: Body, max: usize, declared: Option<u64>) -> Result<Bytes, BodyError> {
+    let mut buf = BytesMut::with_capacity(declared.map_or(16 << 10, |n| n.min(max as u64) as usize));
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Broken)?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen <= max {
+            buf.extend_from_slice(&data);
+        } else if seen > max.saturating_add(DISCARD_BYTES) {
+            break;
+        }
+    }
+    if seen > max || declared.is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(buf.freeze())
 }
 
 /// `application/json`, with or without parameters.

@@ -322,8 +322,42 @@ pub fn metric_value(text: &str, metric: &str, labels: &[(&str, &str)]) -> f64 {
 /// Replaces `link` by a symlink to `target` atomically (a new link renamed over the old),
 /// as the kubelet swaps a mounted volume's `..data`.
 pub fn swap_symlink(link: &Path, target: &Path) {
-    let tmp = link.with_extension("tmp-link");
+    let name = link.file_name().expect("link name").to_string_lossy();
+    let tmp = link.with_file_name(format!("{name}_tmp"));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(target, &tmp).expect("symlink");
     std::fs::rename(&tmp, link).expect("rename symlink");
+}
+
+/// A raw TLS stream to the server, for requests written by hand (slow clients, odd
+/// bytes).
+pub async fn raw_tls(addr: &str, ca_pem: &str) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    tls_connector(ca_pem).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("TLS handshake")
+}
+
+/// Reads one HTTP/1.1 response (headers and a Content-Length body) from `stream`;
+/// returns the status code and the body text.
+pub async fn read_response(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> std::io::Result<(u16, String)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return Ok((status, String::from_utf8_lossy(&buf[end + 4..end + 4 + length]).to_string()));
+            }
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed before a whole response"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
