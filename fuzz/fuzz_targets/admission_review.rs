@@ -6,7 +6,7 @@
 //! `patch`, when present, is standard base64 of a JSON array.
 #![no_main]
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -21,14 +21,14 @@ const EXTRA: &[(&str, &str)] = &[
     ("mutate_review.yaml", include_str!("../policies/mutate_review.yaml")),
 ];
 
-fn setup() -> &'static (PolicySet, Metrics) {
-    static SET: OnceLock<(PolicySet, Metrics)> = OnceLock::new();
+fn setup() -> &'static (Arc<PolicySet>, Metrics) {
+    static SET: OnceLock<(Arc<PolicySet>, Metrics)> = OnceLock::new();
     SET.get_or_init(|| {
         let mut snapshot = PolicySources::Embedded.read();
         snapshot.files.extend(EXTRA.iter().map(|(n, t)| (n.to_string(), t.to_string())));
         let snapshot = Snapshot { digest: 0, ..snapshot };
         let set = PolicySet::compile(&snapshot).unwrap_or_else(|e| panic!("the fuzz policy set must compile: {e}"));
-        (set, Metrics::new())
+        (Arc::new(set), Metrics::new())
     })
 }
 

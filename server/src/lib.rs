@@ -20,13 +20,14 @@
 //! - `tokio`: the webhook's runtime (one worker per core, timers, signals).
 //! - `axum`: routing and extractors; `hyper`, `hyper-util`: HTTP/1.1 and HTTP/2
 //!   connections (header timeout, graceful drain), served over `tokio-rustls`.
-//! - `http-body-util`, `bytes`, `tower`: reading bodies frame by frame under a limit;
-//!   the axum router as a hyper service.
+//! - `http-body-util`, `bytes`: reading bodies frame by frame under a limit
+//!   (hyper-util adapts the axum router into a hyper service).
 //! - `rustls` (ring provider), `rustls-pki-types`: TLS and PEM parsing; `rcgen`: the
 //!   self-signed certificate generated when none is given.
 //! - `arc-swap`: the policy set and the certificate, replaced without locks on reload.
 //! - `notify`: inotify watches on policy and certificate folders.
-//! - `prometheus-client`: the metrics registry and its text format.
+//! - `prometheus-client`: the metrics registry and its text format; `ahash`: the
+//!   per-thread metric tallies' resource index (hashed on every review).
 //! - `tracing`, `tracing-subscriber`: structured JSON logs.
 //! - `base64`: the JSON Patch in mutate answers (standard alphabet, as Kubernetes reads it).
 

@@ -19,6 +19,7 @@
 //! `Fail` routes and allows with a warning through the `Ignore` ones.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -30,7 +31,7 @@ use kyvm_engine::program::{FailureAction, FailurePolicy, Program};
 use kyvm_engine::{vm, EngineError, Operation, Request, RuleResult, RuleStatus, Scratch};
 use serde::Serialize;
 
-use super::metrics::{Metrics, ResourceFacts};
+use super::metrics::{Metrics, Recorder};
 use super::policies::PolicySet;
 
 /// Which webhook a review came through.
@@ -95,7 +96,7 @@ pub struct Reviewed {
 /// Answers one AdmissionReview. `started` is when the request began (for the duration
 /// metric).
 pub fn review(
-    set: &PolicySet,
+    set: &Arc<PolicySet>,
     route: Route,
     body: &[u8],
     scratch: &mut Scratch,
@@ -109,40 +110,40 @@ pub fn review(
     let envelope = Envelope::read(document)?;
     let req = Request::from_admission_review(document).ok_or(BadReview::Shape("request.kind or request.operation is missing"))?;
     let resource = ResourceName::of(&req);
-    let facts = ResourceFacts { kind: req.kind, namespace: req.namespace, operation: req.operation };
-
     let program = &set.program;
     let wanted = |rule: &kyvm_engine::program::RuleMeta| set.serves(rule.policy, route.only);
-    let mut last = Instant::now();
-    let policy_done = |policy| {
-        let now = Instant::now();
-        if let Some(info) = set.policy(policy) {
-            metrics.policy_duration(info, facts, now - last);
-        }
-        last = now;
-    };
-    let mut verdict = Verdict::default();
-    let mut patch = None;
-    match route.phase {
-        Phase::Validate => match vm::evaluate_observed(program, &req, arena, &limits, wanted, policy_done) {
-            Ok(eval) => verdict.add_results(set, &eval.results, metrics, facts),
-            Err(e) => verdict.engine_error(e, route.errors_block(set)),
-        },
-        Phase::Mutate => match vm::mutate_observed(program, &req, arena, &limits, wanted, policy_done) {
-            Ok(mutated) => {
-                verdict.add_results(set, &mutated.results, metrics, facts);
-                let mut ops: BumpVec<'_, Op<'_>> = BumpVec::new_in(arena);
-                diff(arena, req.object, mutated.object, &mut ops);
-                if !ops.is_empty() {
-                    let mut text = String::with_capacity(256);
-                    // Writing into a String cannot fail.
-                    let _ = write_patch(&mut text, &ops);
-                    patch = Some(base64::engine::general_purpose::STANDARD.encode(text));
+    let (verdict, patch) = metrics.record(set, req.kind, req.namespace, req.operation, |recorder| {
+        let mut verdict = Verdict::default();
+        let mut patch = None;
+        let mut last = Instant::now();
+        let mut policy_done = |policy| {
+            let now = Instant::now();
+            recorder.policy_duration(policy, now - last);
+            last = now;
+        };
+        match route.phase {
+            Phase::Validate => match vm::evaluate_observed(program, &req, arena, &limits, wanted, &mut policy_done) {
+                Ok(eval) => verdict.add_results(set, &eval.results, recorder),
+                Err(e) => verdict.engine_error(e, route.errors_block(set)),
+            },
+            Phase::Mutate => match vm::mutate_observed(program, &req, arena, &limits, wanted, &mut policy_done) {
+                Ok(mutated) => {
+                    verdict.add_results(set, &mutated.results, recorder);
+                    let mut ops: BumpVec<'_, Op<'_>> = BumpVec::new_in(arena);
+                    diff(arena, req.object, mutated.object, &mut ops);
+                    if !ops.is_empty() {
+                        let mut text = String::with_capacity(256);
+                        // Writing into a String cannot fail.
+                        let _ = write_patch(&mut text, &ops);
+                        patch = Some(base64::engine::general_purpose::STANDARD.encode(text));
+                    }
                 }
-            }
-            Err(e) => verdict.engine_error(e, route.errors_block(set)),
-        },
-    }
+                Err(e) => verdict.engine_error(e, route.errors_block(set)),
+            },
+        }
+        recorder.review(verdict.blocked.is_empty(), started.elapsed());
+        (verdict, patch)
+    });
 
     let allowed = verdict.blocked.is_empty();
     let status = (!allowed).then(|| Status { status: "Failure", message: verdict.blocked_message(&resource), code: 403 });
@@ -159,7 +160,6 @@ pub fn review(
         },
     };
     let body = serde_json::to_vec(&response).unwrap_or_default();
-    metrics.review(facts, allowed, started.elapsed());
     if allowed {
         tracing::debug!(
             uid = envelope.uid,
@@ -250,12 +250,12 @@ struct Verdict {
 }
 
 impl Verdict {
-    fn add_results(&mut self, set: &PolicySet, results: &[RuleResult<'_>], metrics: &Metrics, facts: ResourceFacts<'_>) {
+    fn add_results(&mut self, set: &PolicySet, results: &[RuleResult<'_>], recorder: &mut Recorder<'_>) {
         let program: &Program = &set.program;
         for r in results {
             let (Some(rule), Some(rule_info)) = (program.rule(r.rule), set.rules.get(r.rule.0 as usize)) else { continue };
             let Some(policy) = set.policy(rule.policy) else { continue };
-            metrics.rule_result(policy, rule_info, r.status, facts);
+            recorder.rule_result(r.rule, r.status);
             let blocks = match r.status {
                 RuleStatus::Fail => rule.action == FailureAction::Enforce,
                 RuleStatus::Error => policy.failure_policy == FailurePolicy::Fail,

@@ -154,22 +154,41 @@ enum BodyError {
 /// sending makes the kernel reset the connection, and the client would see a broken
 /// pipe instead of the answer.
 async fn read_body(mut body: Body, max: usize, declared: Option<u64>) -> Result<Bytes, BodyError> {
-    let mut buf = BytesMut::with_capacity(declared.map_or(16 << 10, |n| n.min(max as u64) as usize));
+    // Most bodies arrive as one frame: keep it as it is. Only a body in several frames
+    // is copied into one buffer (its capacity trusts a declared length only so far: a
+    // client can declare more than it sends).
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Broken)?;
         let Ok(data) = frame.into_data() else { continue };
         seen = seen.saturating_add(data.len());
-        if seen <= max {
-            buf.extend_from_slice(&data);
-        } else if seen > max.saturating_add(DISCARD_BYTES) {
-            break;
+        if seen > max {
+            if seen > max.saturating_add(DISCARD_BYTES) {
+                break;
+            }
+            continue;
+        }
+        match (&mut joined, first.take()) {
+            (Some(buf), _) => buf.extend_from_slice(&data),
+            (None, None) => first = Some(data),
+            (None, Some(head)) => {
+                let capacity = declared.map_or(0, |n| n.min(max.min(1 << 20) as u64) as usize).max(head.len() + data.len());
+                let mut buf = BytesMut::with_capacity(capacity);
+                buf.extend_from_slice(&head);
+                buf.extend_from_slice(&data);
+                joined = Some(buf);
+            }
         }
     }
     if seen > max || declared.is_some_and(|n| n > max as u64) {
         return Err(BodyError::TooLarge);
     }
-    Ok(buf.freeze())
+    Ok(match joined {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
 /// `application/json`, with or without parameters.
