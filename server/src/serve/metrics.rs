@@ -383,13 +383,32 @@ struct Totals {
     policy_durations: BTreeMap<PolicyLabels, HistogramTally>,
 }
 
+impl Totals {
+    fn merge(&mut self, other: Totals) {
+        for (labels, h) in other.reviews {
+            self.reviews.entry(labels).or_default().add(&h);
+        }
+        for (labels, n) in other.rule_results {
+            *self.rule_results.entry(labels).or_default() += n;
+        }
+        for (labels, h) in other.policy_durations {
+            self.policy_durations.entry(labels).or_default().add(&h);
+        }
+    }
+}
+
 impl Collector for Tallies {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let threads: Vec<_> = lock(&self.threads).clone();
-        let mut totals = lock(&self.totals);
+        // Each tally is drained into a scratch total before the shared totals are locked:
+        // `Metrics::record` locks a tally and then the totals, so holding the totals
+        // while waiting for a tally could deadlock with it.
+        let mut drained = Totals::default();
         for t in threads {
-            lock(&t).drain_into(&mut totals);
+            lock(&t).drain_into(&mut drained);
         }
+        let mut totals = lock(&self.totals);
+        totals.merge(drained);
         let mut requests =
             encoder.encode_descriptor("kyverno_admission_requests", "Admission requests reviewed", None, MetricType::Counter)?;
         for (labels, h) in &totals.reviews {
@@ -471,5 +490,46 @@ fn operation_label(op: Operation) -> &'static str {
         Operation::Update => "update",
         Operation::Delete => "delete",
         Operation::Connect => "connect",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::policies::PolicySources;
+
+    fn set() -> Arc<PolicySet> {
+        Arc::new(PolicySet::compile(&PolicySources::Embedded.read()).expect("the embedded set compiles"))
+    }
+
+    fn value(text: &str, line_start: &str) -> f64 {
+        text.lines().filter(|l| l.starts_with(line_start)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    }
+
+    /// Counts recorded under one policy set survive the switch to the next (the tally is
+    /// drained with the ids of the set they meant), and every scrape adds only what is new.
+    #[test]
+    fn counts_survive_scrapes_and_policy_set_changes() {
+        let metrics = Metrics::new();
+        let (old, new) = (set(), set());
+        let record = |set: &Arc<PolicySet>, allowed: bool| {
+            metrics.record(set, "Pod", "default", Operation::Create, |r| {
+                r.rule_result(RuleId(0), RuleStatus::Pass);
+                r.policy_duration(PolicyId(0), Duration::from_micros(20));
+                r.review(allowed, Duration::from_micros(50));
+            })
+        };
+        record(&old, true);
+        record(&old, false);
+        let text = metrics.render();
+        assert_eq!(value(&text, "kyverno_admission_requests_total{"), 2.0, "{text}");
+        record(&new, true);
+        let text = metrics.render();
+        assert_eq!(value(&text, "kyverno_admission_requests_total{"), 3.0, "{text}");
+        assert_eq!(value(&text, "kyverno_policy_results_total{"), 3.0, "{text}");
+        assert_eq!(value(&text, "kyverno_policy_execution_duration_seconds_count{"), 3.0, "{text}");
+        assert!(text.contains(r#"rule_name="baseline""#), "{text}");
+        // A second scrape with nothing new shows the same totals.
+        assert_eq!(value(&metrics.render(), "kyverno_admission_requests_total{"), 3.0);
     }
 }
