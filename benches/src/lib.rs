@@ -4,6 +4,8 @@
 //! lives, and the policy set the benchmarks evaluate. See README.md for the commands and
 //! the numbers measured.
 
+pub mod peers;
+
 use std::path::{Path, PathBuf};
 
 use kyvm_compiler::Compilation;
