@@ -286,17 +286,14 @@ impl Tally {
         let resources = std::mem::take(&mut self.resources);
         let Some(set) = self.set.as_ref() else { return };
         for r in resources {
-            let kind: Arc<str> = Arc::from(r.kind);
-            let namespace: Arc<str> = Arc::from(r.namespace);
-            let operation = operation_label(r.operation);
+            let resource = ResourcePart {
+                resource_kind: Arc::from(r.kind),
+                resource_namespace: Arc::from(r.namespace),
+                resource_request_operation: operation_label(r.operation),
+            };
             for (allowed, h) in r.reviews.iter().enumerate() {
                 if h.count > 0 {
-                    let labels = RequestLabels {
-                        resource_kind: kind.clone(),
-                        resource_namespace: namespace.clone(),
-                        resource_request_operation: operation,
-                        request_allowed: allowed == 1,
-                    };
+                    let labels = RequestLabels { resource: resource.clone(), request_allowed: allowed == 1 };
                     totals.reviews.entry(labels).or_default().add(h);
                 }
             }
@@ -305,14 +302,8 @@ impl Tally {
                 let (Some(rule_info), Some(meta)) = (set.rules.get(rule), set.program.rules.get(rule)) else { continue };
                 let Some(policy) = set.policy(meta.policy).filter(|_| n > 0) else { continue };
                 let labels = RuleResultLabels {
-                    policy_validation_mode: policy.validation_mode,
-                    policy_type: policy.policy_type,
-                    policy_background_mode: policy.background,
-                    policy_name: policy.name.clone(),
-                    policy_namespace: policy.namespace.clone(),
-                    resource_kind: kind.clone(),
-                    resource_namespace: namespace.clone(),
-                    resource_request_operation: operation,
+                    policy: PolicyPart::of(policy),
+                    resource: resource.clone(),
                     rule_name: rule_info.name.clone(),
                     rule_result: status.as_str(),
                     rule_type: rule_info.rule_type,
@@ -322,17 +313,8 @@ impl Tally {
             }
             for (policy, h) in r.policy_durations.iter().enumerate() {
                 let Some(policy) = set.policies.get(policy).filter(|_| h.count > 0) else { continue };
-                let labels = PolicyLabels {
-                    policy_validation_mode: policy.validation_mode,
-                    policy_type: policy.policy_type,
-                    policy_background_mode: policy.background,
-                    policy_name: policy.name.clone(),
-                    policy_namespace: policy.namespace.clone(),
-                    resource_kind: kind.clone(),
-                    resource_namespace: namespace.clone(),
-                    resource_request_operation: operation,
-                    rule_execution_cause: ADMISSION_REQUEST,
-                };
+                let labels =
+                    PolicyLabels { policy: PolicyPart::of(policy), resource: resource.clone(), rule_execution_cause: ADMISSION_REQUEST };
                 totals.policy_durations.entry(labels).or_default().add(h);
             }
         }
@@ -441,24 +423,49 @@ impl Collector for Tallies {
     }
 }
 
+/// The labels naming a policy.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
-struct RequestLabels {
-    resource_kind: Arc<str>,
-    resource_namespace: Arc<str>,
-    resource_request_operation: &'static str,
-    request_allowed: bool,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
-struct RuleResultLabels {
+struct PolicyPart {
     policy_validation_mode: &'static str,
     policy_type: &'static str,
     policy_background_mode: &'static str,
     policy_name: Arc<str>,
     policy_namespace: Arc<str>,
+}
+
+impl PolicyPart {
+    fn of(policy: &super::policies::PolicyInfo) -> PolicyPart {
+        PolicyPart {
+            policy_validation_mode: policy.validation_mode,
+            policy_type: policy.policy_type,
+            policy_background_mode: policy.background,
+            policy_name: policy.name.clone(),
+            policy_namespace: policy.namespace.clone(),
+        }
+    }
+}
+
+/// The labels naming the resource and operation under review.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct ResourcePart {
     resource_kind: Arc<str>,
     resource_namespace: Arc<str>,
     resource_request_operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct RequestLabels {
+    #[prometheus(flatten)]
+    resource: ResourcePart,
+    request_allowed: bool,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+struct RuleResultLabels {
+    #[prometheus(flatten)]
+    policy: PolicyPart,
+    #[prometheus(flatten)]
+    resource: ResourcePart,
     rule_name: Arc<str>,
     rule_result: &'static str,
     rule_type: &'static str,
@@ -467,14 +474,10 @@ struct RuleResultLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct PolicyLabels {
-    policy_validation_mode: &'static str,
-    policy_type: &'static str,
-    policy_background_mode: &'static str,
-    policy_name: Arc<str>,
-    policy_namespace: Arc<str>,
-    resource_kind: Arc<str>,
-    resource_namespace: Arc<str>,
-    resource_request_operation: &'static str,
+    #[prometheus(flatten)]
+    policy: PolicyPart,
+    #[prometheus(flatten)]
+    resource: ResourcePart,
     rule_execution_cause: &'static str,
 }
 
