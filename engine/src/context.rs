@@ -234,82 +234,88 @@ fn images<'a>(arena: &'a Bump, object: Value<'a>) -> Value<'a> {
     Value::Object(groups.into_bump_slice())
 }
 
-/// A container image reference split as Kyverno's `ImageInfo` splits it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageInfo {
-    pub registry: String,
-    pub path: String,
-    pub name: String,
-    pub tag: String,
-    pub digest: String,
+/// A container image reference split as Kyverno's `ImageInfo` splits it. Every part is
+/// a slice of the reference or a constant default, so that building the `images`
+/// context variable asks nothing of the global heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageInfo<'s> {
+    pub registry: &'s str,
+    pub path: &'s str,
+    pub name: &'s str,
+    pub tag: &'s str,
+    pub digest: &'s str,
 }
 
-impl ImageInfo {
+/// Kyverno's registry for references without one.
+const DEFAULT_REGISTRY: &str = "docker.io";
+/// Kyverno's tag for references with neither tag nor digest.
+const DEFAULT_TAG: &str = "latest";
+
+impl<'s> ImageInfo<'s> {
     /// Parses `image` with Kyverno's defaults: a first path component without `.` or `:`
-    /// (and not `localhost`) is not a registry, so `docker.io` is assumed; no tag and no
-    /// digest means `latest`.
-    pub fn parse(image: &str) -> Option<ImageInfo> {
+    /// (and not `localhost`, and all lower case) is not a registry, so `docker.io` is
+    /// assumed; no tag and no digest means `latest`.
+    pub fn parse(image: &'s str) -> Option<ImageInfo<'s>> {
         if image.is_empty() || image.contains(char::is_whitespace) {
             return None;
         }
-        let with_registry = match image.split_once('/') {
-            Some((first, _)) if first.contains(['.', ':']) || first == "localhost" || first.to_lowercase() != first => image.to_string(),
-            _ => format!("docker.io/{image}"),
-        };
-        let (rest, digest) = match with_registry.split_once('@') {
-            Some((r, d)) => (r.to_string(), d.to_string()),
-            None => (with_registry.clone(), String::new()),
-        };
-        let (registry, remainder) = rest.split_once('/')?;
+        let names_registry = image.split_once('/').is_some_and(|(first, _)| {
+            first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| !c.to_lowercase().eq([c]))
+        });
+        let (rest, digest) = image.split_once('@').unwrap_or((image, ""));
+        let (registry, remainder) = if names_registry { rest.split_once('/')? } else { (DEFAULT_REGISTRY, rest) };
         // A tag is after the last ':' that follows the last '/'.
         let (path, tag) = match remainder.rsplit_once(':') {
-            Some((p, t)) if !t.contains('/') => (p.to_string(), t.to_string()),
-            _ => (remainder.to_string(), String::new()),
+            Some((p, t)) if !t.contains('/') => (p, t),
+            _ => (remainder, ""),
         };
         if path.is_empty() {
             return None;
         }
-        let tag = if tag.is_empty() && digest.is_empty() { "latest".to_string() } else { tag };
-        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        Some(ImageInfo { registry: registry.to_string(), path, name, tag, digest })
+        let tag = if tag.is_empty() && digest.is_empty() { DEFAULT_TAG } else { tag };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        Some(ImageInfo { registry, path, name, tag, digest })
+    }
+
+    /// Writes `registry/path[:tag][@digest]`, leaving out what is empty.
+    fn write_reference(&self, out: &mut impl std::fmt::Write, with_digest: bool) -> std::fmt::Result {
+        write!(out, "{}/{}", self.registry, self.path)?;
+        if !self.tag.is_empty() {
+            write!(out, ":{}", self.tag)?;
+        }
+        if with_digest && !self.digest.is_empty() {
+            write!(out, "@{}", self.digest)?;
+        }
+        Ok(())
     }
 
     /// `registry/path:tag@digest`, leaving out what is empty.
     pub fn reference(&self) -> String {
-        let mut s = format!("{}/{}", self.registry, self.path);
-        if !self.tag.is_empty() {
-            s.push(':');
-            s.push_str(&self.tag);
-        }
-        if !self.digest.is_empty() {
-            s.push('@');
-            s.push_str(&self.digest);
-        }
+        let mut s = String::new();
+        let _ = self.write_reference(&mut s, true);
         s
     }
 
-    fn to_value<'a>(&self, arena: &'a Bump) -> Value<'a> {
-        let mut members = BumpVec::new_in(arena);
-        let mut add = |k: &'a str, v: &str| {
+    fn to_value<'a>(self, arena: &'a Bump) -> Value<'a>
+    where
+        's: 'a,
+    {
+        let mut members = BumpVec::with_capacity_in(7, arena);
+        let mut add = |k: &'a str, v: &'a str| {
             if !v.is_empty() || k == "name" || k == "path" {
-                members.push(Member { key: k, value: Value::Str(arena.alloc_str(v)) });
+                members.push(Member { key: k, value: Value::Str(v) });
             }
         };
-        add("registry", &self.registry);
-        add("name", &self.name);
-        add("path", &self.path);
-        add("tag", &self.tag);
-        add("digest", &self.digest);
-        let reference = self.reference();
-        add("reference", &reference);
+        add("registry", self.registry);
+        add("name", self.name);
+        add("path", self.path);
+        add("tag", self.tag);
+        add("digest", self.digest);
+        let mut reference = BumpString::new_in(arena);
+        let _ = self.write_reference(&mut reference, true);
+        add("reference", reference.into_bump_str());
         let mut with_tag = BumpString::new_in(arena);
-        with_tag.push_str(&self.registry);
-        with_tag.push('/');
-        with_tag.push_str(&self.path);
-        if !self.tag.is_empty() {
-            with_tag.push(':');
-            with_tag.push_str(&self.tag);
-        }
+        let _ = self.write_reference(&mut with_tag, false);
         members.push(Member { key: "referenceWithTag", value: Value::Str(with_tag.into_bump_str()) });
         Value::Object(members.into_bump_slice())
     }
@@ -322,15 +328,18 @@ mod tests {
     #[test]
     fn parses_images_like_kyverno() {
         let i = ImageInfo::parse("nginx").unwrap();
-        assert_eq!((i.registry.as_str(), i.path.as_str(), i.name.as_str(), i.tag.as_str()), ("docker.io", "nginx", "nginx", "latest"));
+        assert_eq!((i.registry, i.path, i.name, i.tag), ("docker.io", "nginx", "nginx", "latest"));
         let i = ImageInfo::parse("ghcr.io/org/app:1.2@sha256:abc").unwrap();
-        assert_eq!(
-            (i.registry.as_str(), i.path.as_str(), i.name.as_str(), i.tag.as_str(), i.digest.as_str()),
-            ("ghcr.io", "org/app", "app", "1.2", "sha256:abc")
-        );
+        assert_eq!((i.registry, i.path, i.name, i.tag, i.digest), ("ghcr.io", "org/app", "app", "1.2", "sha256:abc"));
         let i = ImageInfo::parse("localhost:5000/app").unwrap();
-        assert_eq!((i.registry.as_str(), i.path.as_str(), i.tag.as_str()), ("localhost:5000", "app", "latest"));
+        assert_eq!((i.registry, i.path, i.tag), ("localhost:5000", "app", "latest"));
         assert_eq!(i.reference(), "localhost:5000/app:latest");
+        // A first component with upper case is a registry, as in Kyverno.
+        let i = ImageInfo::parse("Registry/app@sha256:abc").unwrap();
+        assert_eq!((i.registry, i.path, i.tag, i.digest), ("Registry", "app", "", "sha256:abc"));
+        assert_eq!(i.reference(), "Registry/app@sha256:abc");
+        assert_eq!(ImageInfo::parse("a@b.c/x"), None);
+        assert_eq!(ImageInfo::parse("nginx "), None);
     }
 
     #[test]
