@@ -1,5 +1,5 @@
 //! The rule sets, payloads and engines of the `peers` bench and of its equal-work test
-//! (`tests/peers.rs`): five Kyverno policies stated for kyvm (the policy YAML), for
+//! (`tests/peers.rs`): six Kyverno policies stated for kyvm (the policy YAML), for
 //! regorus (Rego, run by its interpreter and by its RVM bytecode VM), for the `cel` crate
 //! (ValidatingAdmissionPolicy-style expressions over `object`) and in hand-written Rust
 //! (the floor). Every engine answers a [`Verdict`]: pass or fail per policy.
@@ -17,16 +17,40 @@ use kyvm_engine::verdict::Evaluation;
 use kyvm_engine::{vm, Program, Request, RuleStatus, Scratch};
 use serde::Deserialize;
 
-/// The five rule sets, in the order of a [`Verdict`].
-pub const POLICIES: [&str; 5] =
-    ["disallow-privileged-containers", "require-run-as-nonroot", "disallow-host-namespaces", "restrict-image-registries", "require-labels"];
+/// The six rule sets, in the order of a [`Verdict`] (the policy names of the YAML).
+pub const POLICIES: [&str; 6] = [
+    "disallow-privileged-containers",
+    "require-run-as-nonroot",
+    "disallow-host-namespaces",
+    "restrict-image-registries",
+    "require-labels",
+    "podsecurity-subrule-restricted-capabilities",
+];
+
+/// The index in [`POLICIES`] of the Pod Security Standards restricted profile
+/// (`validate.podSecurity`, level `restricted`, version `latest`, the `Capabilities`
+/// control exempt for the images `ghcr.io/kyverno/test-nginx*` and `redis*`).
+pub const RESTRICTED: usize = 5;
+
+/// The CEL file of each rule set in `peers/cel/`, in the order of [`POLICIES`].
+const CEL_FILES: [&str; 6] = [
+    "disallow-privileged-containers",
+    "require-run-as-nonroot",
+    "disallow-host-namespaces",
+    "restrict-image-registries",
+    "require-labels",
+    "pod-security-restricted",
+];
 
 /// Pass (`true`) or fail per policy of [`POLICIES`]. A policy whose rules do not match
 /// the resource passes.
-pub type Verdict = [bool; 5];
+pub type Verdict = [bool; 6];
 
-/// All five policies pass.
-pub const ALL_PASS: Verdict = [true; 5];
+/// All six policies pass.
+pub const ALL_PASS: Verdict = [true; 6];
+
+/// All six policies fail.
+pub const ALL_FAIL: Verdict = [false; 6];
 
 /// One AdmissionReview of `data/peers/`.
 #[derive(Clone, Copy, Debug)]
@@ -47,11 +71,11 @@ macro_rules! payload {
 /// The six payloads: a small Pod, a large Pod and a Deployment, each passing and failing.
 pub const PAYLOADS: [Payload; 6] = [
     payload!("pod-small-pass", ALL_PASS),
-    payload!("pod-small-fail", [false; 5]),
+    payload!("pod-small-fail", ALL_FAIL),
     payload!("pod-large-pass", ALL_PASS),
-    payload!("pod-large-fail", [false; 5]),
+    payload!("pod-large-fail", ALL_FAIL),
     payload!("deployment-pass", ALL_PASS),
-    payload!("deployment-fail", [false; 5]),
+    payload!("deployment-fail", ALL_FAIL),
 ];
 
 /// `benches/peers/`: the Rego, CEL and Kyverno sources of the rule sets.
@@ -59,7 +83,7 @@ pub fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers")
 }
 
-/// The Kyverno policy files of the five rule sets: four from the conformance corpus and
+/// The Kyverno policy files of the six rule sets: five from the conformance corpus and
 /// `disallow-host-namespaces`, which the corpus lacks, from `peers/kyverno/`.
 pub fn kyverno_policy_files() -> Vec<PathBuf> {
     let root = crate::conformance_dir().join("kyverno-policies");
@@ -69,6 +93,7 @@ pub fn kyverno_policy_files() -> Vec<PathBuf> {
         peers_dir().join("kyverno/disallow-host-namespaces.yaml"),
         root.join("best-practices/restrict-image-registries/restrict-image-registries.yaml"),
         root.join("best-practices/require-labels/require-labels.yaml"),
+        root.join("pod-security/subrule/restricted/restricted-exclude-capabilities/restricted-exclude-capabilities.yaml"),
     ]
 }
 
@@ -80,7 +105,7 @@ fn policy_index(name: &str) -> Option<usize> {
 // kyvm
 // ---------------------------------------------------------------------------------------
 
-/// The five policies compiled by kyvm.
+/// The six policies compiled by kyvm.
 pub struct Kyvm {
     pub program: Program,
     /// For each rule of `program`, its policy's index in [`POLICIES`].
@@ -275,8 +300,8 @@ impl Cel {
         let dir = peers_dir().join("cel");
         let mut pod = Vec::new();
         let mut controller = Vec::new();
-        for policy in POLICIES {
-            let file = dir.join(format!("{policy}.cel"));
+        for name in CEL_FILES {
+            let file = dir.join(format!("{name}.cel"));
             let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let text = text.trim();
             pod.push(cel::Program::compile(text).map_err(|e| format!("{}: {e}", file.display()))?);
@@ -327,7 +352,7 @@ impl Cel {
 // The floor: hand-written Rust over typed serde
 // ---------------------------------------------------------------------------------------
 
-/// The fields of an AdmissionReview the five rule sets read.
+/// The fields of an AdmissionReview the six rule sets read.
 #[derive(Deserialize)]
 pub struct FloorReview<'a> {
     #[serde(borrow)]
@@ -360,12 +385,68 @@ pub struct FloorObject<'a> {
 pub struct FloorMetadata<'a> {
     #[serde(borrow)]
     pub labels: Option<FloorLabels<'a>>,
+    #[serde(borrow)]
+    pub annotations: Option<FloorAnnotations<'a>>,
 }
 
 #[derive(Deserialize)]
 pub struct FloorLabels<'a> {
     #[serde(rename = "app.kubernetes.io/name")]
     pub name: Option<&'a str>,
+}
+
+/// The annotation key prefix of the AppArmor beta annotations.
+const APPARMOR_ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
+
+/// Of the annotations, only the values of the AppArmor ones (`null` is `""`); the other
+/// values are skipped.
+pub struct FloorAnnotations<'a> {
+    pub app_armor: Vec<&'a str>,
+}
+
+/// A map key classified as it is read (an escaped key needs no borrow).
+struct KeyIs<F>(F);
+
+impl<'de, F: FnOnce(&str) -> bool> serde::de::DeserializeSeed<'de> for KeyIs<F> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        struct Classify<F>(F);
+        impl<F: FnOnce(&str) -> bool> serde::de::Visitor<'_> for Classify<F> {
+            type Value = bool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map key")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<bool, E> {
+                Ok((self.0)(key))
+            }
+        }
+        d.deserialize_str(Classify(self.0))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for FloorAnnotations<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Annotations<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Annotations<'a> {
+            type Value = FloorAnnotations<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("annotations")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut app_armor = Vec::new();
+                while let Some(is_app_armor) = map.next_key_seed(KeyIs(|k: &str| k.starts_with(APPARMOR_ANNOTATION_PREFIX)))? {
+                    if is_app_armor {
+                        app_armor.push(map.next_value::<Option<&'de str>>()?.unwrap_or(""));
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(FloorAnnotations { app_armor })
+            }
+        }
+        d.deserialize_map(Annotations(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -377,29 +458,227 @@ pub struct FloorSpec<'a> {
     pub init_containers: Option<Vec<FloorContainer<'a>>>,
     #[serde(borrow)]
     pub ephemeral_containers: Option<Vec<FloorContainer<'a>>>,
-    pub security_context: Option<FloorSecurityContext>,
+    #[serde(borrow)]
+    pub security_context: Option<FloorSecurityContext<'a>>,
     #[serde(rename = "hostPID")]
     pub host_pid: Option<bool>,
     #[serde(rename = "hostIPC")]
     pub host_ipc: Option<bool>,
     pub host_network: Option<bool>,
+    pub host_users: Option<bool>,
+    #[serde(borrow)]
+    pub os: Option<FloorOs<'a>>,
+    pub volumes: Option<Vec<FloorVolume>>,
     /// A controller's pod template.
     #[serde(borrow)]
     pub template: Option<Box<FloorObject<'a>>>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FloorContainer<'a> {
-    pub image: Option<&'a str>,
-    pub security_context: Option<FloorSecurityContext>,
+pub struct FloorOs<'a> {
+    pub name: Option<&'a str>,
+}
+
+/// The volume sources the restricted profile allows.
+const ALLOWED_VOLUME_SOURCES: [&str; 9] =
+    ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret"];
+
+/// The volume sources it forbids (`hostPath` among them, which the baseline forbids too).
+const RESTRICTED_VOLUME_SOURCES: [&str; 21] = [
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+];
+
+/// Which kinds of source a volume sets (to a value other than `null`); the sources
+/// themselves are skipped.
+#[derive(Default)]
+pub struct FloorVolume {
+    pub host_path: bool,
+    pub allowed_source: bool,
+    pub restricted_source: bool,
+}
+
+impl<'de> Deserialize<'de> for FloorVolume {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Source {
+            HostPath,
+            Allowed,
+            Restricted,
+            Other,
+        }
+        struct SourceKey;
+        impl<'de> serde::de::DeserializeSeed<'de> for SourceKey {
+            type Value = Source;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Source, D::Error> {
+                struct Classify;
+                impl serde::de::Visitor<'_> for Classify {
+                    type Value = Source;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a volume field")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Source, E> {
+                        Ok(if key == "hostPath" {
+                            Source::HostPath
+                        } else if ALLOWED_VOLUME_SOURCES.contains(&key) {
+                            Source::Allowed
+                        } else if RESTRICTED_VOLUME_SOURCES.contains(&key) {
+                            Source::Restricted
+                        } else {
+                            Source::Other
+                        })
+                    }
+                }
+                d.deserialize_str(Classify)
+            }
+        }
+        struct Volume;
+        impl<'de> serde::de::Visitor<'de> for Volume {
+            type Value = FloorVolume;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a volume")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<FloorVolume, M::Error> {
+                let mut volume = FloorVolume::default();
+                while let Some(source) = map.next_key_seed(SourceKey)? {
+                    let set = map.next_value::<Option<serde::de::IgnoredAny>>()?.is_some();
+                    match source {
+                        Source::HostPath => {
+                            volume.host_path |= set;
+                            volume.restricted_source |= set;
+                        }
+                        Source::Allowed => volume.allowed_source |= set,
+                        Source::Restricted => volume.restricted_source |= set,
+                        Source::Other => {}
+                    }
+                }
+                Ok(volume)
+            }
+        }
+        d.deserialize_map(Volume)
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FloorSecurityContext {
+pub struct FloorContainer<'a> {
+    pub image: Option<&'a str>,
+    #[serde(borrow)]
+    pub security_context: Option<FloorSecurityContext<'a>>,
+    pub ports: Option<Vec<FloorPort>>,
+    #[serde(borrow)]
+    pub liveness_probe: Option<FloorHandler<'a>>,
+    #[serde(borrow)]
+    pub readiness_probe: Option<FloorHandler<'a>>,
+    #[serde(borrow)]
+    pub startup_probe: Option<FloorHandler<'a>>,
+    #[serde(borrow)]
+    pub lifecycle: Option<FloorLifecycle<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FloorPort {
+    pub host_port: Option<i64>,
+}
+
+/// A probe or a lifecycle handler: the hosts of its actions.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FloorHandler<'a> {
+    #[serde(borrow)]
+    pub http_get: Option<FloorHost<'a>>,
+    #[serde(borrow)]
+    pub tcp_socket: Option<FloorHost<'a>>,
+}
+
+#[derive(Deserialize)]
+pub struct FloorHost<'a> {
+    pub host: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FloorLifecycle<'a> {
+    #[serde(borrow)]
+    pub post_start: Option<FloorHandler<'a>>,
+    #[serde(borrow)]
+    pub pre_stop: Option<FloorHandler<'a>>,
+}
+
+/// A pod's or a container's `securityContext` (`sysctls` is a pod field).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FloorSecurityContext<'a> {
     pub privileged: Option<bool>,
     pub run_as_non_root: Option<bool>,
+    pub run_as_user: Option<i64>,
+    pub allow_privilege_escalation: Option<bool>,
+    #[serde(borrow)]
+    pub capabilities: Option<FloorCapabilities<'a>>,
+    pub proc_mount: Option<&'a str>,
+    #[serde(borrow)]
+    pub seccomp_profile: Option<FloorProfile<'a>>,
+    #[serde(borrow)]
+    pub app_armor_profile: Option<FloorProfile<'a>>,
+    #[serde(borrow)]
+    pub se_linux_options: Option<FloorSeLinuxOptions<'a>>,
+    pub windows_options: Option<FloorWindowsOptions>,
+    #[serde(borrow)]
+    pub sysctls: Option<Vec<FloorSysctl<'a>>>,
+}
+
+#[derive(Deserialize)]
+pub struct FloorCapabilities<'a> {
+    #[serde(borrow)]
+    pub add: Option<Vec<&'a str>>,
+    #[serde(borrow)]
+    pub drop: Option<Vec<&'a str>>,
+}
+
+/// A seccomp or AppArmor profile.
+#[derive(Deserialize)]
+pub struct FloorProfile<'a> {
+    #[serde(rename = "type")]
+    pub kind: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct FloorSeLinuxOptions<'a> {
+    #[serde(rename = "type")]
+    pub kind: Option<&'a str>,
+    pub user: Option<&'a str>,
+    pub role: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FloorWindowsOptions {
+    pub host_process: Option<bool>,
+}
+
+#[derive(Deserialize)]
+pub struct FloorSysctl<'a> {
+    pub name: Option<&'a str>,
 }
 
 /// Decode the review into the typed structs.
@@ -412,7 +691,7 @@ pub fn floor_end_to_end(bytes: &[u8]) -> Result<Verdict, String> {
     Ok(floor_eval(&review))
 }
 
-/// The five rule sets over a decoded review.
+/// The six rule sets over a decoded review.
 pub fn floor_eval(review: &FloorReview<'_>) -> Verdict {
     let request = &review.request;
     let Some(object) = &request.object else {
@@ -423,8 +702,13 @@ pub fn floor_eval(review: &FloorReview<'_>) -> Verdict {
     } else if CONTROLLERS.contains(&request.kind.kind) {
         match object.spec.as_ref().and_then(|s| s.template.as_deref()) {
             Some(template) => template,
-            // The autogen patterns all require spec.template.
-            None => return [false; 5],
+            // The autogen patterns all require spec.template; podSecurity reads an empty
+            // pod, which passes.
+            None => {
+                let mut verdict = ALL_FAIL;
+                verdict[RESTRICTED] = true;
+                return verdict;
+            }
         }
     } else {
         return ALL_PASS;
@@ -451,5 +735,145 @@ pub fn floor_eval(review: &FloorReview<'_>) -> Verdict {
 
     let labels = pod.metadata.as_ref().and_then(|m| m.labels.as_ref()).and_then(|l| l.name).is_some_and(|n| !n.is_empty());
 
-    [privileged, pod_level || container_level, host, registries, labels]
+    let restricted = match spec {
+        Some(spec) => floor_restricted(pod.metadata.as_ref(), spec),
+        None => true,
+    };
+
+    [privileged, pod_level || container_level, host, registries, labels, restricted]
+}
+
+/// The sysctls of the baseline profile (policy version latest).
+const SAFE_SYSCTLS: [&str; 14] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+    "net.ipv4.tcp_slow_start_after_idle",
+    "net.ipv4.tcp_notsent_lowat",
+];
+
+/// The capabilities the baseline profile lets a container add.
+const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// The Pod Security Standards restricted profile (version latest) over a pod's metadata
+/// and spec, as Kyverno runs it (every baseline control, then the restricted ones), with
+/// the `Capabilities` control exempt for the images `ghcr.io/kyverno/test-nginx*` and
+/// `redis*`.
+fn floor_restricted(metadata: Option<&FloorMetadata<'_>>, spec: &FloorSpec<'_>) -> bool {
+    const NO_CONTEXT: &FloorSecurityContext<'static> = &FloorSecurityContext {
+        privileged: None,
+        run_as_non_root: None,
+        run_as_user: None,
+        allow_privilege_escalation: None,
+        capabilities: None,
+        proc_mount: None,
+        seccomp_profile: None,
+        app_armor_profile: None,
+        se_linux_options: None,
+        windows_options: None,
+        sysctls: None,
+    };
+    // Linux-only controls do not apply to a Windows pod; a pod in a user namespace is not
+    // root on the host.
+    let windows = spec.os.as_ref().and_then(|os| os.name) == Some("windows");
+    let user_namespace = spec.host_users == Some(false);
+    let pod = spec.security_context.as_ref().unwrap_or(NO_CONTEXT);
+
+    let host_process = |sc: &FloorSecurityContext<'_>| sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true);
+    let profile_ok = |p: &Option<FloorProfile<'_>>| p.as_ref().is_none_or(|p| matches!(p.kind, Some("RuntimeDefault" | "Localhost")));
+    let se_linux_ok = |o: &Option<FloorSeLinuxOptions<'_>>| {
+        o.as_ref().is_none_or(|o| {
+            matches!(o.kind.unwrap_or(""), "" | "container_t" | "container_init_t" | "container_kvm_t" | "container_engine_t")
+                && o.user.unwrap_or("").is_empty()
+                && o.role.unwrap_or("").is_empty()
+        })
+    };
+    let no_host = |h: &Option<FloorHandler<'_>>| {
+        h.as_ref().is_none_or(|h| [&h.http_get, &h.tcp_socket].into_iter().flatten().all(|a| a.host.unwrap_or("").is_empty()))
+    };
+
+    // Host Namespaces.
+    if spec.host_network == Some(true) || spec.host_pid == Some(true) || spec.host_ipc == Some(true) {
+        return false;
+    }
+    // The pod's HostProcess, AppArmor, SELinux, Seccomp (a type that is set), Sysctls.
+    if host_process(pod) || !profile_ok(&pod.app_armor_profile) || !se_linux_ok(&pod.se_linux_options) || !profile_ok(&pod.seccomp_profile)
+    {
+        return false;
+    }
+    if !pod.sysctls.iter().flatten().all(|s| SAFE_SYSCTLS.contains(&s.name.unwrap_or(""))) {
+        return false;
+    }
+    // Running as Non-root, Running as Non-root user.
+    if !user_namespace && (pod.run_as_non_root == Some(false) || pod.run_as_user == Some(0)) {
+        return false;
+    }
+    // AppArmor annotations.
+    let annotations = metadata.and_then(|m| m.annotations.as_ref()).map_or(&[][..], |a| &a.app_armor[..]);
+    if !annotations.iter().all(|v| v.is_empty() || *v == "runtime/default" || v.starts_with("localhost/")) {
+        return false;
+    }
+    // HostPath Volumes, Volume Types (a volume with no source is an emptyDir once defaulted).
+    if !spec.volumes.iter().flatten().all(|v| !v.host_path && (v.allowed_source || !v.restricted_source)) {
+        return false;
+    }
+
+    let containers = [&spec.init_containers, &spec.containers, &spec.ephemeral_containers].into_iter().flatten().flatten();
+    let pod_seccomp = pod.seccomp_profile.is_some();
+    containers.into_iter().all(|c| {
+        let sc = c.security_context.as_ref().unwrap_or(NO_CONTEXT);
+        let exempt = c.image.is_some_and(|i| i.starts_with("ghcr.io/kyverno/test-nginx") || i.starts_with("redis"));
+        let capabilities = exempt
+            || match &sc.capabilities {
+                None => windows,
+                Some(caps) => {
+                    let add = caps.add.as_deref().unwrap_or_default();
+                    let drop = caps.drop.as_deref().unwrap_or_default();
+                    add.iter().all(|a| BASELINE_CAPABILITIES.contains(a))
+                        && (windows || (drop.contains(&"ALL") && add.iter().all(|a| *a == "NET_BIND_SERVICE")))
+                }
+            };
+        // Host Ports; Host Probes / Lifecycle Hooks.
+        c.ports.iter().flatten().all(|p| matches!(p.host_port, None | Some(0)))
+            && no_host(&c.liveness_probe)
+            && no_host(&c.readiness_probe)
+            && no_host(&c.startup_probe)
+            && c.lifecycle.as_ref().is_none_or(|l| no_host(&l.post_start) && no_host(&l.pre_stop))
+            // HostProcess, Privileged Containers, AppArmor, SELinux, /proc Mount Type.
+            && !host_process(sc)
+            && sc.privileged != Some(true)
+            && profile_ok(&sc.app_armor_profile)
+            && se_linux_ok(&sc.se_linux_options)
+            && matches!(sc.proc_mount, None | Some("Default"))
+            // Seccomp: the container's type, or else (restricted, not on Windows) the pod's.
+            && if sc.seccomp_profile.is_some() { profile_ok(&sc.seccomp_profile) } else { windows || pod_seccomp }
+            // Privilege Escalation.
+            && (windows || sc.allow_privilege_escalation == Some(false))
+            // Running as Non-root: the container's value, or else the pod's; Running as Non-root user.
+            && (user_namespace || (sc.run_as_non_root.unwrap_or(pod.run_as_non_root == Some(true)) && sc.run_as_user != Some(0)))
+            && capabilities
+    })
 }

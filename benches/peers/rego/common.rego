@@ -1,4 +1,4 @@
-# Shared by the five rule sets: the Pod spec and metadata a review carries, with
+# Shared by the six rule sets: the Pod spec and metadata a review carries, with
 # Kyverno's autogen semantics for pod controllers (the pod template at spec.template;
 # for a CronJob at spec.jobTemplate.spec.template). Kinds outside these do not match,
 # as the Kyverno rules match Pods only.

@@ -13,3 +13,5 @@ failing contains "disallow-host-namespaces" if count(data.kyvm.peers.disallow_ho
 failing contains "restrict-image-registries" if count(data.kyvm.peers.restrict_image_registries.deny) > 0
 
 failing contains "require-labels" if count(data.kyvm.peers.require_labels.deny) > 0
+
+failing contains "podsecurity-subrule-restricted-capabilities" if count(data.kyvm.peers.pod_security_restricted.deny) > 0
