@@ -48,6 +48,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
+use kyvm_benches::{classic_policy_folders, Memory};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
@@ -72,10 +73,6 @@ const KYVM_LOG_FILTER: &str = "warn,kyvm::serve=info,kyvm::serve::admission=warn
 const READY_TIMEOUT: Duration = Duration::from_secs(180);
 /// Connections of the RSS flatness step and of the all-classic-policies point.
 const RSS_CONNECTIONS: usize = 10;
-/// Policy folders of kyverno/policies that hold the CEL-based variants
-/// (ValidatingPolicy, ImageValidatingPolicy, GeneratingPolicy, MutatingPolicy,
-/// DeletingPolicy, CEL expressions in ClusterPolicy): not the classic policies.
-const VARIANT_SUFFIXES: &[&str] = &["-cel", "-vpol", "-ivpol", "-gpol", "-mpol", "-dpol"];
 /// Generous request rate used to size the latency buffers up front, so that the load
 /// loop does not reallocate them while it is being timed.
 const PREALLOCATED_RATE: f64 = 60_000.0;
@@ -529,28 +526,6 @@ fn start_floor(scratch: &ScratchDir) -> Result<ServerProcess, StartFailure> {
 // ---------------------------------------------------------------------------------------
 // /proc
 // ---------------------------------------------------------------------------------------
-
-#[derive(Clone, Copy, Debug)]
-struct Memory {
-    rss_kib: u64,
-    hwm_kib: u64,
-}
-
-impl Memory {
-    /// VmRSS and VmHWM of a process, from /proc/<pid>/status.
-    fn of(pid: u32) -> Result<Memory, String> {
-        let path = format!("/proc/{pid}/status");
-        let status = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        let field = |name: &str| -> Result<u64, String> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-                .ok_or_else(|| format!("no {name} in {path}"))
-        };
-        Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
-    }
-}
 
 /// User + system CPU time of a process (every thread), from a `stat` file.
 fn cpu_time(stat_path: &str) -> Option<Duration> {
@@ -1036,23 +1011,6 @@ fn take_latencies(workers: &mut [Worker]) -> Vec<u32> {
         w.latencies.clear();
     }
     all
-}
-
-/// Every subfolder of kyverno-policies holding classic policies: not hidden, and not one
-/// of the CEL-based variants ([`VARIANT_SUFFIXES`]).
-fn classic_policy_folders(root: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    let mut folders: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or(".");
-            !name.starts_with('.') && !VARIANT_SUFFIXES.iter().any(|s| name.ends_with(s))
-        })
-        .collect();
-    folders.sort();
-    Ok(folders)
 }
 
 /// kyvm with every classic policy folder: RSS after start and after load at

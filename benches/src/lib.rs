@@ -4,7 +4,9 @@
 //! lives, and the policy set the benchmarks evaluate. See README.md for the commands and
 //! the numbers measured.
 
+pub mod alloc;
 pub mod peers;
+pub mod scaling;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,61 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             out.push(path);
         }
+    }
+}
+
+/// Policy folders of kyverno/policies that hold the CEL-based variants
+/// (ValidatingPolicy, ImageValidatingPolicy, GeneratingPolicy, MutatingPolicy,
+/// DeletingPolicy, CEL expressions in ClusterPolicy): not the classic policies.
+pub const VARIANT_SUFFIXES: &[&str] = &["-cel", "-vpol", "-ivpol", "-gpol", "-mpol", "-dpol"];
+
+/// Every subfolder of kyverno-policies (`root`) holding classic policies: not hidden, and
+/// not one of the [`VARIANT_SUFFIXES`] folders. Sorted.
+pub fn classic_policy_folders(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
+    let mut folders: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or(".");
+            !name.starts_with('.') && !VARIANT_SUFFIXES.iter().any(|s| name.ends_with(s))
+        })
+        .collect();
+    folders.sort();
+    Ok(folders)
+}
+
+/// Resident memory of a process, from `/proc/<pid>/status`, in KiB.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    /// `VmRSS`: resident now.
+    pub rss_kib: u64,
+    /// `VmHWM`: the peak resident set so far.
+    pub hwm_kib: u64,
+}
+
+impl Memory {
+    /// VmRSS and VmHWM of a process.
+    pub fn of(pid: u32) -> Result<Memory, String> {
+        Memory::read(&format!("/proc/{pid}/status"))
+    }
+
+    /// VmRSS and VmHWM of this process.
+    pub fn own() -> Result<Memory, String> {
+        Memory::read("/proc/self/status")
+    }
+
+    fn read(path: &str) -> Result<Memory, String> {
+        let status = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let field = |name: &str| -> Result<u64, String> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                .ok_or_else(|| format!("no {name} in {path}"))
+        };
+        Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
     }
 }
 

@@ -1,0 +1,73 @@
+//! kyvm asks nothing of the global heap per review once its scratch arena has grown:
+//! decode, request, evaluation and verdict all live in the arena. Counted (not timed)
+//! with the counting allocator of `src/alloc.rs`, on every payload of the `peers` bench
+//! (passing and failing), on the broad policy set of the `eval` bench, and on the largest
+//! sets of the `scaling` bench.
+//!
+//! One test function: the counts are process-wide, and the test harness runs test
+//! functions on parallel threads.
+
+use kyvm_benches::alloc::{self, Allocations, Counting};
+use kyvm_benches::peers::{Kyvm, PAYLOADS};
+use kyvm_benches::scaling;
+use kyvm_engine::{vm, Limits, Program, Request, Scratch};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Reviews before counting: the arena reaches the size the review needs.
+const WARM_UP: u64 = 3;
+const COUNTED: u64 = 10;
+
+fn per_review(mut review: impl FnMut()) -> Allocations {
+    for _ in 0..WARM_UP {
+        review();
+    }
+    let ((), counted) = alloc::count(|| {
+        for _ in 0..COUNTED {
+            review();
+        }
+    });
+    counted
+}
+
+fn evaluate(program: &Program, scratch: &mut Scratch, bytes: &[u8]) -> usize {
+    scratch.reset();
+    let value = scratch.decode_json(bytes).expect("decodes");
+    let req = Request::from_admission_review(value).expect("a request");
+    vm::evaluate(program, &req, scratch.arena(), &scratch.limits).expect("evaluates").results.len()
+}
+
+#[test]
+fn reviews_allocate_nothing_on_the_global_heap() {
+    assert!(alloc::installed(), "the counting allocator counts");
+    let mut scratch = Scratch::new(Limits::default());
+
+    let kyvm = Kyvm::load().expect("the peers' policies compile");
+    for p in PAYLOADS {
+        let a = per_review(|| assert_eq!(kyvm.end_to_end(&mut scratch, p.bytes).unwrap(), p.expected));
+        assert_eq!(a, Allocations::default(), "peers' policies on {}: {COUNTED} reviews", p.name);
+    }
+
+    let root = kyvm_benches::conformance_dir().join("kyverno-policies");
+    let set = kyvm_benches::fully_compiled_policies(&[root.join("pod-security"), root.join("best-practices")]);
+    let bytes = include_bytes!("../data/pod-review.json");
+    let mut results = 0;
+    let a = per_review(|| results = evaluate(&set.compilation.program, &mut scratch, bytes));
+    assert!(results > 20, "{results} rule results");
+    assert_eq!(a, Allocations::default(), "pod-security + best-practices on data/pod-review.json");
+
+    let review = PAYLOADS[0].bytes;
+    let matching = scaling::matching_policies().unwrap();
+    let others = scaling::non_matching_policies(review).unwrap();
+    for (what, text) in [
+        ("1,000 loaded policies", scaling::loaded_set(1000, &matching, &others)),
+        ("1,000 matching rules", scaling::matching_rules_set(1000, &matching)),
+    ] {
+        let program = kyvm_compiler::compile_str("scaling.yaml", &text).program;
+        let a = per_review(|| {
+            evaluate(&program, &mut scratch, review);
+        });
+        assert_eq!(a, Allocations::default(), "{what}");
+    }
+}
