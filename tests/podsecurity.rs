@@ -21,7 +21,7 @@ use kyvm_compiler::resource::to_arena;
 use kyvm_engine::podsecurity::{controls, evaluate, Control, Level, Report, Version};
 use kyvm_engine::{Member, Value};
 use kyvm_tests::corpus::{file_name, sorted_entries};
-use kyvm_tests::counting::{count_allocations, Counting};
+use kyvm_tests::counting::{self, Counting};
 use proptest::prelude::*;
 
 #[global_allocator]
@@ -418,9 +418,9 @@ spec:
     for level in Level::ALL {
         for version in [Version::v1(0), Version::v1(25), Version::LATEST] {
             arena.reset();
-            let (allowed, allocations) = count_allocations(|| evaluate(&arena, level, version, metadata, spec).map(|r| r.allowed()));
+            let (allowed, allocations) = counting::count(|| evaluate(&arena, level, version, metadata, spec).map(|r| r.allowed()));
             assert_eq!(allowed, Ok(true), "{level}:{version}");
-            assert_eq!(allocations, 0, "{level}:{version} allocated on the global heap");
+            assert_eq!(allocations.calls, 0, "{level}:{version} allocated on the global heap");
         }
     }
 }

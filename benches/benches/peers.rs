@@ -21,8 +21,8 @@
 //!    loaded, the same ten matching the Pod), `scaling/matching_rules/end_to_end/N`, and
 //!    `scaling/compile/classic` (every classic policy file of the corpus, from text).
 //! 3. Allocations: global-heap requests and bytes per review, per engine and payload,
-//!    counted by the counting allocator this binary installs (`src/alloc.rs`; counting is
-//!    off while Criterion times).
+//!    counted by the counting allocator this binary installs (`kyvm_tests::counting`,
+//!    per thread; disarmed while Criterion times).
 //! 4. Footprint: for each engine, a process of its own (this binary re-executed with
 //!    `KYVM_PEERS_ROLE=footprint`) evaluates the six payloads in turn, a million reviews
 //!    for kyvm and the floor and `KYVM_BENCH_PEER_REVIEWS` (100,000) for the slower
@@ -43,13 +43,13 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
-use kyvm_benches::alloc::{self, Allocations};
 use kyvm_benches::peers::{self, Cel, Kyvm, Payload, RegoInterpreter, RegoRvm, Verdict, PAYLOADS};
 use kyvm_benches::{scaling, Memory};
 use kyvm_engine::{vm, Limits, Program, Request, Scratch};
+use kyvm_tests::counting::{self, Allocations, Counting};
 
 #[global_allocator]
-static ALLOC: alloc::Counting = alloc::Counting;
+static ALLOC: Counting = Counting;
 
 /// Set in the environment of a re-executed footprint process.
 const ROLE_ENV: &str = "KYVM_PEERS_ROLE";
@@ -387,7 +387,7 @@ fn count_per_review(mut review: impl FnMut()) -> Allocations {
     for _ in 0..WARM_UP_REVIEWS {
         review();
     }
-    let ((), counted) = alloc::count(|| {
+    let ((), counted) = counting::count(|| {
         for _ in 0..COUNTED_REVIEWS {
             review();
         }
@@ -396,7 +396,7 @@ fn count_per_review(mut review: impl FnMut()) -> Allocations {
 }
 
 fn allocations(engines: &mut [Engine], sets: &ScalingSets) -> AllocationCounts {
-    assert!(alloc::installed(), "the counting allocator is this binary's global allocator");
+    assert!(counting::installed(), "the counting allocator is this binary's global allocator");
     let mut scratch = Scratch::new(Limits::default());
     let mut peers = Vec::new();
     for engine in engines.iter_mut() {

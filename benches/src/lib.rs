@@ -4,7 +4,6 @@
 //! lives, and the policy set the benchmarks evaluate. See README.md for the commands and
 //! the numbers measured.
 
-pub mod alloc;
 pub mod peers;
 pub mod scaling;
 

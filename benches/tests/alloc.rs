@@ -1,16 +1,14 @@
 //! kyvm asks nothing of the global heap per review once its scratch arena has grown:
 //! decode, request, evaluation and verdict all live in the arena. Counted (not timed)
-//! with the counting allocator of `src/alloc.rs`, on every payload of the `peers` bench
+//! with the counting allocator of the test-support crate (`kyvm_tests::counting`), on every payload of the `peers` bench
 //! (passing and failing), on the broad policy set of the `eval` bench, and on the largest
 //! sets of the `scaling` bench.
 //!
-//! One test function: the counts are process-wide, and the test harness runs test
-//! functions on parallel threads.
 
-use kyvm_benches::alloc::{self, Allocations, Counting};
 use kyvm_benches::peers::{Kyvm, PAYLOADS};
 use kyvm_benches::scaling;
 use kyvm_engine::{vm, Limits, Program, Request, Scratch};
+use kyvm_tests::counting::{self, Allocations, Counting};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -23,7 +21,7 @@ fn per_review(mut review: impl FnMut()) -> Allocations {
     for _ in 0..WARM_UP {
         review();
     }
-    let ((), counted) = alloc::count(|| {
+    let ((), counted) = counting::count(|| {
         for _ in 0..COUNTED {
             review();
         }
@@ -40,7 +38,7 @@ fn evaluate(program: &Program, scratch: &mut Scratch, bytes: &[u8]) -> usize {
 
 #[test]
 fn reviews_allocate_nothing_on_the_global_heap() {
-    assert!(alloc::installed(), "the counting allocator counts");
+    assert!(counting::installed(), "the counting allocator counts");
     let mut scratch = Scratch::new(Limits::default());
 
     let kyvm = Kyvm::load().expect("the peers' policies compile");

@@ -3,7 +3,8 @@
 //! - [`reference`]: a naive tree-walking evaluator of Kyverno's `validate.pattern`, the
 //!   other side of the differential tests against the compiled VM.
 //! - [`eval`]: compile a policy and evaluate one resource, the way the CLI does.
-//! - [`counting`]: a per-thread counting allocator for zero-allocation tests.
+//! - [`counting`]: a per-thread counting allocator for zero-allocation tests (and the
+//!   allocation counts of the benchmarks).
 
 pub mod reference;
 
@@ -50,10 +51,15 @@ pub mod eval {
 }
 
 pub mod counting {
-    //! Counts the global-heap allocations the current thread makes while its counter is
-    //! armed, so parallel tests do not disturb each other. A test binary installs it with
+    //! Counts the global-heap requests (`alloc`, `alloc_zeroed`, `realloc`) and the bytes
+    //! they ask for, made by the current thread while its counter is armed, so parallel
+    //! tests do not disturb each other. A binary installs it with
     //! `#[global_allocator] static GLOBAL: Counting = Counting;` and measures with
-    //! [`count_allocations`].
+    //! [`count`]. Disarmed, it costs a thread-local read per allocation: the benchmarks
+    //! install it too, and time engines with it disarmed.
+    //!
+    //! To find where counted allocations come from, set `KYVM_ALLOC_TRACE=1`: each one
+    //! then prints a backtrace on stderr (slowly; for a test, not for a benchmark).
 
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
@@ -62,20 +68,37 @@ pub mod counting {
 
     thread_local! {
         static ARMED: Cell<bool> = const { Cell::new(false) };
-        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+        static TRACE: Cell<bool> = const { Cell::new(false) };
+        static COUNTED: Cell<Allocations> = const { Cell::new(Allocations { calls: 0, bytes: 0 }) };
     }
 
-    fn note_allocation() {
-        if ARMED.try_with(Cell::get).unwrap_or(false) {
-            let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+    fn note_allocation(bytes: usize) {
+        if !ARMED.try_with(Cell::get).unwrap_or(false) {
+            return;
+        }
+        let _ = COUNTED.try_with(|c| {
+            let a = c.get();
+            c.set(Allocations { calls: a.calls + 1, bytes: a.bytes + bytes as u64 });
+        });
+        if TRACE.try_with(Cell::get).unwrap_or(false) {
+            // Capturing and printing allocate: not counted.
+            ARMED.set(false);
+            eprintln!("counted allocation of {bytes} bytes at\n{}", std::backtrace::Backtrace::force_capture());
+            ARMED.set(true);
         }
     }
 
-    // SAFETY: delegates every call to `System`, only counting.
+    // SAFETY: delegates every call to `System` with its arguments unchanged, only
+    // counting in thread-locals that never allocate.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note_allocation();
+            note_allocation(layout.size());
             unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            note_allocation(layout.size());
+            unsafe { System.alloc_zeroed(layout) }
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -83,19 +106,42 @@ pub mod counting {
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            note_allocation();
+            // One more request to the heap, for the new size.
+            note_allocation(new_size);
             unsafe { System.realloc(ptr, layout, new_size) }
         }
     }
 
-    /// Global-heap allocations made by `f` on this thread (when [`Counting`] is the
-    /// binary's global allocator).
-    pub fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
-        ALLOCATIONS.with(|c| c.set(0));
-        ARMED.with(|a| a.set(true));
+    /// Heap requests and the bytes they asked for.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Allocations {
+        pub calls: u64,
+        pub bytes: u64,
+    }
+
+    impl Allocations {
+        /// Per run, when `self` counts `runs` runs (rounded to the nearest whole number).
+        pub fn per(self, runs: u64) -> Allocations {
+            let runs = runs.max(1);
+            Allocations { calls: (self.calls + runs / 2) / runs, bytes: (self.bytes + runs / 2) / runs }
+        }
+    }
+
+    /// What `f` asked of the global heap on this thread (zero unless [`Counting`] is the
+    /// binary's global allocator: see [`installed`]).
+    pub fn count<T>(f: impl FnOnce() -> T) -> (T, Allocations) {
+        COUNTED.set(Allocations::default());
+        TRACE.set(std::env::var_os("KYVM_ALLOC_TRACE").is_some());
+        ARMED.set(true);
         let out = f();
-        ARMED.with(|a| a.set(false));
-        (out, ALLOCATIONS.with(Cell::get))
+        ARMED.set(false);
+        (out, COUNTED.get())
+    }
+
+    /// Whether this binary's global allocator is [`Counting`]: one boxed byte, counted.
+    pub fn installed() -> bool {
+        let (_, a) = count(|| std::hint::black_box(Box::new(0u8)));
+        a.calls > 0
     }
 }
 
