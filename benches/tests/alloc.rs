@@ -57,7 +57,7 @@ fn reviews_allocate_nothing_on_the_global_heap() {
 
     let review = PAYLOADS[0].bytes;
     let matching = scaling::matching_policies().unwrap();
-    let others = scaling::non_matching_policies(review).unwrap();
+    let others = scaling::non_matching_policies("Pod").unwrap();
     for (what, text) in [
         ("1,000 loaded policies", scaling::loaded_set(1000, &matching, &others)),
         ("1,000 matching rules", scaling::matching_rules_set(1000, &matching)),
