@@ -44,7 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use kyvm_benches::peers::{self, Cel, Kyvm, Payload, RegoInterpreter, RegoRvm, Verdict, PAYLOADS};
-use kyvm_benches::{scaling, Memory};
+use kyvm_benches::{mib, scaling, thousands, Memory};
 use kyvm_engine::{vm, Limits, Program, Request, Scratch};
 use kyvm_tests::counting::{self, Allocations, Counting};
 
@@ -610,22 +610,6 @@ fn times(r: Option<f64>) -> String {
         Some(r) if r < 10.0 => format!("{r:.2}×"),
         Some(r) => format!("{r:.0}×"),
     }
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn min_max(values: impl Iterator<Item = Option<f64>>) -> Option<(f64, f64)> {

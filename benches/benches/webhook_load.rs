@@ -48,7 +48,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
-use kyvm_benches::{classic_policy_folders, Memory};
+use kyvm_benches::{classic_policy_folders, mib, thousands, Memory};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
@@ -967,8 +967,8 @@ async fn flatness(kyvm: &ServerProcess, target: &Arc<Target>, total: u64, report
     const CHUNKS: u64 = 10;
     println!(
         "\nRSS flatness: {} requests to kyvm at {RSS_CONNECTIONS} connections, RSS read every {}",
-        fmt_count(total),
-        fmt_count(total / CHUNKS)
+        thousands(total),
+        thousands(total / CHUNKS)
     );
     let mut workers = open_workers(target, RSS_CONNECTIONS).await;
     let mut done = 0;
@@ -988,9 +988,9 @@ async fn flatness(kyvm: &ServerProcess, target: &Arc<Target>, total: u64, report
         let memory = kyvm.memory()?;
         println!(
             "  after {:>9}: VmRSS {:>9}, VmHWM {:>9}   ({:.0} req/s, p99 {})",
-            fmt_count(done),
-            fmt_mib(memory.rss_kib),
-            fmt_mib(memory.hwm_kib),
+            thousands(done),
+            mib(memory.rss_kib),
+            mib(memory.hwm_kib),
             rate,
             fmt_ms(latency.p99)
         );
@@ -999,7 +999,7 @@ async fn flatness(kyvm: &ServerProcess, target: &Arc<Target>, total: u64, report
     for w in workers {
         report.flatness_failures.merge(w.failures);
     }
-    report.memory.push((format!("after the {} requests of the flatness step", fmt_count(total)), kyvm.memory()?));
+    report.memory.push((format!("after the {} requests of the flatness step", thousands(total)), kyvm.memory()?));
     Ok(())
 }
 
@@ -1068,7 +1068,7 @@ fn print_setup(options: &Options) {
     println!("  machine: {cpus} CPUs, shared by the servers and the load generator");
     println!("  load generator: this process, a tokio runtime with 1 worker thread (the server under test gets the other core)");
     println!("  servers: their own processes (this binary re-executed), tokio's default of one worker thread per CPU");
-    println!("  request: POST {ROUTE}, data/pod-review.json ({} bytes), closed loop per connection", fmt_count(PAYLOAD.len() as u64));
+    println!("  request: POST {ROUTE}, data/pod-review.json ({} bytes), closed loop per connection", thousands(PAYLOAD.len() as u64));
     println!(
         "  points: {:?} connections, {} run(s) each, {:.0} s warm-up + {:.0} s measured",
         options.connections,
@@ -1105,27 +1105,11 @@ fn print_point(p: &Point, run: usize, runs: usize) {
 }
 
 fn print_memory(label: &str, m: &Memory) {
-    println!("{label}: VmRSS {}, VmHWM {}", fmt_mib(m.rss_kib), fmt_mib(m.hwm_kib));
+    println!("{label}: VmRSS {}, VmHWM {}", mib(m.rss_kib), mib(m.hwm_kib));
 }
 
 fn fmt_ms(us: u32) -> String {
     format!("{:.2} ms", f64::from(us) / 1000.0)
-}
-
-fn fmt_mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-fn fmt_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -1200,11 +1184,11 @@ impl Report {
             let (Some(kyvm), Some(floor)) = (self.summary("kyvm", c), self.summary("floor", c)) else { continue };
             for (name, s) in [("kyvm", &kyvm), ("floor", &floor)] {
                 let ratio = if name == "kyvm" { format!("{:.0}%", 100.0 * kyvm.rate / floor.rate) } else { String::new() };
-                let name = if s.failures > 0 { format!("{name} (**{} failed**)", fmt_count(s.failures)) } else { name.to_string() };
+                let name = if s.failures > 0 { format!("{name} (**{} failed**)", thousands(s.failures)) } else { name.to_string() };
                 let _ = writeln!(
                     md,
                     "| {c} | {name} | {} | {} | {} | {} | {} | {} | {ratio} |",
-                    fmt_count(s.rate.round() as u64),
+                    thousands(s.rate.round() as u64),
                     fmt_ms(s.p50 as u32),
                     fmt_ms(s.p99 as u32),
                     fmt_ms(s.p999 as u32),
@@ -1215,28 +1199,28 @@ impl Report {
         }
         md.push_str("\nkyvm's memory (`/proc/<pid>/status`):\n\n| kyvm process | VmRSS | VmHWM |\n|---|---:|---:|\n");
         for (when, m) in &self.memory {
-            let _ = writeln!(md, "| pod-security + best-practices, {when} | {} | {} |", fmt_mib(m.rss_kib), fmt_mib(m.hwm_kib));
+            let _ = writeln!(md, "| pod-security + best-practices, {when} | {} | {} |", mib(m.rss_kib), mib(m.hwm_kib));
         }
         match &self.classic {
             Some(Classic::Measured { folders, policies, start, after, point }) => {
                 let _ = writeln!(
                     md,
                     "| all {folders} classic folders ({policies}), after start | {} | {} |",
-                    fmt_mib(start.rss_kib),
-                    fmt_mib(start.hwm_kib)
+                    mib(start.rss_kib),
+                    mib(start.hwm_kib)
                 );
                 let _ = writeln!(
                     md,
                     "| all {folders} classic folders, after {:.0} s at {RSS_CONNECTIONS} connections ({} req/s, p99 {}{}) | {} | {} |",
                     point.elapsed.as_secs_f64(),
-                    fmt_count(point.rate().round() as u64),
+                    thousands(point.rate().round() as u64),
                     fmt_ms(point.latency.p99),
                     match point.failures.total() {
                         0 => String::new(),
-                        n => format!(", **{} failed**", fmt_count(n)),
+                        n => format!(", **{} failed**", thousands(n)),
                     },
-                    fmt_mib(after.rss_kib),
-                    fmt_mib(after.hwm_kib)
+                    mib(after.rss_kib),
+                    mib(after.hwm_kib)
                 );
             }
             Some(Classic::Rejected { folders, message, errors }) => {
@@ -1254,13 +1238,13 @@ impl Report {
             let _ = writeln!(
                 md,
                 "\nRSS flatness, {} requests at {RSS_CONNECTIONS} connections: VmRSS {} after {}, {} after {} (min {}, max {} over the {} readings).",
-                fmt_count(last.0),
-                fmt_mib(first.1.rss_kib),
-                fmt_count(first.0),
-                fmt_mib(last.1.rss_kib),
-                fmt_count(last.0),
-                fmt_mib(min),
-                fmt_mib(max),
+                thousands(last.0),
+                mib(first.1.rss_kib),
+                thousands(first.0),
+                mib(last.1.rss_kib),
+                thousands(last.0),
+                mib(min),
+                mib(max),
                 self.flatness.len()
             );
         }

@@ -98,6 +98,24 @@ impl Memory {
     }
 }
 
+/// KiB as MiB with one decimal: `15.7 MiB`.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// A count with thousands separators: `1,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A compiled policy set and what was left out of it.
 #[derive(Debug)]
 pub struct PolicySet {

@@ -479,7 +479,8 @@ pub struct FloorOs<'a> {
     pub name: Option<&'a str>,
 }
 
-/// The volume sources the restricted profile allows.
+/// The volume sources the restricted profile allows. (The floor states the profile on its
+/// own, as every peer does, rather than borrowing the lists of kyvm's engine.)
 const ALLOWED_VOLUME_SOURCES: [&str; 9] =
     ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret"];
 
