@@ -7,7 +7,7 @@
 //!
 //! ```sh
 //! cargo bench -p kyvm-benches --bench peers                            # everything, ~10 min
-//! KYVM_BENCH_QUICK=1 cargo bench -p kyvm-benches --bench peers         # shorter, ~3 min
+//! KYVM_BENCH_QUICK=1 cargo bench -p kyvm-benches --bench peers         # shorter, ~4 min
 //! cargo bench -p kyvm-benches --bench peers -- end_to_end              # a Criterion filter
 //! ```
 //!
@@ -457,8 +457,12 @@ impl std::fmt::Display for Footprint {
 }
 
 impl Footprint {
+    fn new(engine: &str, reviews: u64) -> Footprint {
+        Footprint { engine: engine.into(), reviews, loaded: None, tenth: None, end: None, seconds: 0.0, error: None }
+    }
+
     fn failed(engine: &str, reviews: u64, error: String) -> Footprint {
-        Footprint { engine: engine.into(), reviews, loaded: None, tenth: None, end: None, seconds: 0.0, error: Some(error) }
+        Footprint { error: Some(error), ..Footprint::new(engine, reviews) }
     }
 }
 
@@ -510,8 +514,7 @@ fn footprint(engine: &str, reviews: u64) -> Result<Footprint, String> {
     if !out.status.success() {
         return Err(format!("footprint process failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
     }
-    let mut f = Footprint::failed(engine, reviews, String::new());
-    f.error = None;
+    let mut f = Footprint::new(engine, reviews);
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let ["footprint", label, rss, hwm, seconds] = fields[..] else { continue };
