@@ -44,7 +44,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use kyvm_benches::peers::{self, Cel, Kyvm, Payload, RegoInterpreter, RegoRvm, Verdict, PAYLOADS};
-use kyvm_benches::{mib, scaling, thousands, Memory};
+use kyvm_benches::{evaluate_review, mib, scaling, thousands, Memory};
 use kyvm_engine::{vm, Limits, Program, Request, Scratch};
 use kyvm_tests::counting::{self, Allocations, Counting};
 
@@ -331,14 +331,6 @@ impl ScalingSets {
     }
 }
 
-/// Reset, decode, build the request, evaluate; the number of rule results.
-fn kyvm_review(program: &Program, scratch: &mut Scratch, bytes: &[u8]) -> usize {
-    scratch.reset();
-    let value = scratch.decode_json(bytes).unwrap();
-    let req = Request::from_admission_review(value).unwrap();
-    vm::evaluate(program, &req, scratch.arena(), &scratch.limits).unwrap().results.len()
-}
-
 fn scaling_group(c: &mut Criterion, sets: &ScalingSets, options: &Options) {
     let (warm_up, measure) = options.criterion_times();
     let mut group = c.benchmark_group("scaling");
@@ -347,7 +339,7 @@ fn scaling_group(c: &mut Criterion, sets: &ScalingSets, options: &Options) {
     let bytes = SCALING_PAYLOAD.bytes;
     for (n, program) in &sets.loaded {
         group.bench_function(BenchmarkId::new("loaded_policies/end_to_end", n), |b| {
-            b.iter(|| kyvm_review(program, &mut scratch, black_box(bytes)))
+            b.iter(|| evaluate_review(program, &mut scratch, black_box(bytes)))
         });
         let doc = Scratch::new(Limits::default());
         let req = Request::from_admission_review(doc.decode_json(bytes).unwrap()).unwrap();
@@ -360,7 +352,7 @@ fn scaling_group(c: &mut Criterion, sets: &ScalingSets, options: &Options) {
     }
     for (n, program) in &sets.rules {
         group.bench_function(BenchmarkId::new("matching_rules/end_to_end", n), |b| {
-            b.iter(|| kyvm_review(program, &mut scratch, black_box(bytes)))
+            b.iter(|| evaluate_review(program, &mut scratch, black_box(bytes)))
         });
     }
     group.sampling_mode(SamplingMode::Flat).sample_size(10).measurement_time(measure * 3);
@@ -383,16 +375,8 @@ struct AllocationCounts {
 const WARM_UP_REVIEWS: u64 = 5;
 const COUNTED_REVIEWS: u64 = 20;
 
-fn count_per_review(mut review: impl FnMut()) -> Allocations {
-    for _ in 0..WARM_UP_REVIEWS {
-        review();
-    }
-    let ((), counted) = counting::count(|| {
-        for _ in 0..COUNTED_REVIEWS {
-            review();
-        }
-    });
-    counted.per(COUNTED_REVIEWS)
+fn count_per_review(review: impl FnMut()) -> Allocations {
+    counting::after_warm_up(WARM_UP_REVIEWS, COUNTED_REVIEWS, review).per(COUNTED_REVIEWS)
 }
 
 fn allocations(engines: &mut [Engine], sets: &ScalingSets) -> AllocationCounts {
@@ -414,7 +398,7 @@ fn allocations(engines: &mut [Engine], sets: &ScalingSets) -> AllocationCounts {
         sets.loaded.iter().map(|(n, p)| ("loaded policies", n, p)).chain(sets.rules.iter().map(|(n, p)| ("matching rules", n, p)))
     {
         let a = count_per_review(|| {
-            black_box(kyvm_review(program, &mut scratch, bytes));
+            black_box(evaluate_review(program, &mut scratch, bytes));
         });
         println!("kyvm, {n} {what}: {} allocations, {} bytes per review", a.calls, a.bytes);
         scaling.push((format!("{n} {what}"), a));

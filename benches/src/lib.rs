@@ -10,6 +10,7 @@ pub mod scaling;
 use std::path::{Path, PathBuf};
 
 use kyvm_compiler::Compilation;
+use kyvm_engine::{vm, Program, Request, Scratch};
 
 /// The shared conformance data (`../shared/conformance` from the repository root).
 pub fn conformance_dir() -> PathBuf {
@@ -96,6 +97,16 @@ impl Memory {
         };
         Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
     }
+}
+
+/// What the webhook does per request: reset the scratch, decode the AdmissionReview,
+/// build the request, evaluate. Returns the number of rule results; panics on a review
+/// the engine cannot take (benchmark and test inputs are known good).
+pub fn evaluate_review(program: &Program, scratch: &mut Scratch, bytes: &[u8]) -> usize {
+    scratch.reset();
+    let value = scratch.decode_json(bytes).expect("the review decodes");
+    let req = Request::from_admission_review(value).expect("an AdmissionReview with a request");
+    vm::evaluate(program, &req, scratch.arena(), &scratch.limits).expect("the program evaluates").results.len()
 }
 
 /// KiB as MiB with one decimal: `15.7 MiB`.

@@ -6,8 +6,8 @@
 //!
 
 use kyvm_benches::peers::{Kyvm, PAYLOADS};
-use kyvm_benches::scaling;
-use kyvm_engine::{vm, Limits, Program, Request, Scratch};
+use kyvm_benches::{evaluate_review, scaling};
+use kyvm_engine::{Limits, Scratch};
 use kyvm_tests::counting::{self, Allocations, Counting};
 
 #[global_allocator]
@@ -17,23 +17,8 @@ static ALLOC: Counting = Counting;
 const WARM_UP: u64 = 3;
 const COUNTED: u64 = 10;
 
-fn per_review(mut review: impl FnMut()) -> Allocations {
-    for _ in 0..WARM_UP {
-        review();
-    }
-    let ((), counted) = counting::count(|| {
-        for _ in 0..COUNTED {
-            review();
-        }
-    });
-    counted
-}
-
-fn evaluate(program: &Program, scratch: &mut Scratch, bytes: &[u8]) -> usize {
-    scratch.reset();
-    let value = scratch.decode_json(bytes).expect("decodes");
-    let req = Request::from_admission_review(value).expect("a request");
-    vm::evaluate(program, &req, scratch.arena(), &scratch.limits).expect("evaluates").results.len()
+fn per_review(review: impl FnMut()) -> Allocations {
+    counting::after_warm_up(WARM_UP, COUNTED, review)
 }
 
 #[test]
@@ -51,7 +36,7 @@ fn reviews_allocate_nothing_on_the_global_heap() {
     let set = kyvm_benches::fully_compiled_policies(&[root.join("pod-security"), root.join("best-practices")]);
     let bytes = include_bytes!("../data/pod-review.json");
     let mut results = 0;
-    let a = per_review(|| results = evaluate(&set.compilation.program, &mut scratch, bytes));
+    let a = per_review(|| results = evaluate_review(&set.compilation.program, &mut scratch, bytes));
     assert!(results > 20, "{results} rule results");
     assert_eq!(a, Allocations::default(), "pod-security + best-practices on data/pod-review.json");
 
@@ -64,7 +49,7 @@ fn reviews_allocate_nothing_on_the_global_heap() {
     ] {
         let program = kyvm_compiler::compile_str("scaling.yaml", &text).program;
         let a = per_review(|| {
-            evaluate(&program, &mut scratch, review);
+            evaluate_review(&program, &mut scratch, review);
         });
         assert_eq!(a, Allocations::default(), "{what}");
     }

@@ -138,6 +138,20 @@ pub mod counting {
         (out, COUNTED.get())
     }
 
+    /// What `runs` calls of `run` ask of the heap in all, after `warm_up` uncounted calls
+    /// (buffers and arenas reach the size the work needs).
+    pub fn after_warm_up(warm_up: u64, runs: u64, mut run: impl FnMut()) -> Allocations {
+        for _ in 0..warm_up {
+            run();
+        }
+        count(|| {
+            for _ in 0..runs {
+                run();
+            }
+        })
+        .1
+    }
+
     /// Whether this binary's global allocator is [`Counting`]: one boxed byte, counted.
     pub fn installed() -> bool {
         let (_, a) = count(|| std::hint::black_box(Box::new(0u8)));
